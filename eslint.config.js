@@ -14,6 +14,7 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.node, ...globals.browser } },
     plugins: { boundaries },
     settings: {
+      'import/resolver': { typescript: { project: './tsconfig.json' } },
       'boundaries/include': ['common/**', 'electron/**', 'renderer/**', 'agents/**', 'e2e/**', 'bench/**', 'build/**'],
       'boundaries/elements': [
         { type: 'common', pattern: 'common/**', mode: 'full' },
