@@ -68,6 +68,15 @@ export type PythonEnv = z.infer<typeof PythonEnv>;
 export const ToolVersion = z.object({ found: z.boolean(), version: z.string().nullable(), detail: z.string().optional() });
 export type ToolVersion = z.infer<typeof ToolVersion>;
 
+/** A model directory found on a host: a Hugging Face cache entry, or a path the controller asked about. */
+export const LocalModel = z.object({
+  /** Hub id (`org/name`) for cache entries, the path itself for directories. */
+  name: z.string(),
+  path: z.string(),
+  source: z.enum(['hf-cache', 'path']),
+});
+export type LocalModel = z.infer<typeof LocalModel>;
+
 export const HostInfo = z.object({
   hostname: z.string(),
   os: z.object({ platform: z.string(), release: z.string(), prettyName: z.string().nullable() }),
@@ -83,6 +92,8 @@ export const HostInfo = z.object({
   cudaVersion: z.string().nullable(),
   driverVersion: z.string().nullable(),
   pythons: z.array(PythonEnv),
+  /** Optional: absent when discovery did not look; the planner then cannot check local model paths. */
+  models: z.array(LocalModel).optional(),
   ucx: ToolVersion,
   docker: ToolVersion,
   nvcc: ToolVersion,
