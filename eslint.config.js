@@ -37,7 +37,7 @@ export default tseslint.config(
           { from: 'common', allow: ['common'] },
           { from: 'agents', allow: ['common', 'agents'] },
           { from: 'control', allow: ['common', 'control'] },
-          { from: 'cli', allow: ['common', 'control', 'cli'] },
+          { from: 'cli', allow: ['common', 'control', 'cli', 'build'] },
           { from: 'electron-main', allow: ['common', 'control', 'electron-main'] },
           { from: 'renderer', allow: ['common', 'renderer'] },
           { from: 'e2e', allow: ['common', 'control', 'cli', 'agents', 'e2e', 'build'] },

@@ -23,7 +23,7 @@ export type AddHostParams = z.infer<typeof AddHostParams>;
 export const ApiMethods = {
   'app.info': {
     params: z.object({}).optional(),
-    result: z.object({ version: z.string(), mode: z.enum(['electron', 'browser']), home: z.string() }),
+    result: z.object({ version: z.string(), mode: z.enum(['electron', 'browser', 'cli']), home: z.string() }),
   },
   'hosts.list': { params: z.object({}).optional(), result: z.array(HostStatus) },
   /** Saves the host and starts a check task (connect, trust, install, discover); returns the task. */

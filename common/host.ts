@@ -128,3 +128,17 @@ export function formatSshTarget(t: SshTarget): string {
   const host = t.host.includes(':') ? `[${t.host}]` : t.host;
   return `${t.user ? t.user + '@' : ''}${host}${t.port ? ':' + t.port : ''}`;
 }
+
+/** The result of a host check task. */
+export const HostCheckResult = z.object({
+  status: HostStatus,
+  agent: z.object({
+    version: z.string(),
+    uploadedBundle: z.boolean(),
+    uploadedRuntime: z.boolean(),
+    replacedVersion: z.string().nullable(),
+    daemonPid: z.number().int(),
+  }),
+  durationMs: z.number(),
+});
+export type HostCheckResult = z.infer<typeof HostCheckResult>;

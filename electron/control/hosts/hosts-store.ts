@@ -10,6 +10,7 @@ import { readJsonFile, writeJsonAtomic } from '../storage/json-file';
 export class HostsStore {
   readonly file: string;
   private writes: Promise<void> = Promise.resolve();
+  private persistedLocal = false;
 
   constructor(home: string) {
     this.file = path.join(home, 'hosts.json');
@@ -18,7 +19,8 @@ export class HostsStore {
   async list(): Promise<HostConfig[]> {
     const data = await readJsonFile(this.file, HostsFile, () => ({ version: 1 as const, hosts: [] }));
     const hosts = [...data.hosts];
-    if (!hosts.some((h) => h.kind === 'local')) {
+    this.persistedLocal = hosts.some((h) => h.kind === 'local');
+    if (!this.persistedLocal) {
       hosts.unshift({ kind: 'local', name: LOCAL_HOST_NAME, addedAt: new Date(0).toISOString() });
     }
     return hosts;
@@ -37,9 +39,13 @@ export class HostsStore {
       if (hosts.some((h) => h.name === host.name)) {
         throw new UserFacingError('host-exists', `A host named "${host.name}" already exists. Pick another name, or remove it first with "handoff hosts remove ${host.name}".`);
       }
-      if (host.kind === 'local' && hosts.some((h) => h.kind === 'local')) {
+      if (host.kind === 'local') {
         const existing = hosts.find((h) => h.kind === 'local')!;
-        throw new UserFacingError('host-exists', `This computer is already a host, named "${existing.name}".`);
+        if (existing.name !== LOCAL_HOST_NAME || this.persistedLocal) {
+          throw new UserFacingError('host-exists', `This computer is already a host, named "${existing.name}".`);
+        }
+        // The implicit "this computer" entry is replaced by the named one.
+        return [...hosts.filter((h) => h.kind !== 'local'), host];
       }
       return [...hosts, host];
     });
