@@ -37,7 +37,7 @@ export class SseScanner {
   private event(ev: string, nowMs: number): void {
     // An event may carry comment or other field lines; the data line is what matters.
     const at = ev.startsWith('data:') ? 0 : ev.indexOf('\ndata:') + 1;
-    if (at < 0 || (at === 0 && !ev.startsWith('data:'))) return;
+    if (at === 0 && !ev.startsWith('data:')) return;
     let payload = ev.slice(at + 5);
     if (payload.startsWith(' ')) payload = payload.slice(1);
     if (payload.startsWith('[DONE]')) {
