@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HostInfo } from './host';
+import { DeployMethods, DeployNotifications } from './deploy-rpc';
 
 /**
  * Every agent RPC method and notification, with its param and result schemas. Both ends import
@@ -30,6 +31,7 @@ export const AgentMethods = {
   'agent.shutdown': { params: z.object({}).optional(), result: z.object({ ok: z.literal(true) }) },
   'agent.stats': { params: z.object({}).optional(), result: z.object({ rssBytes: z.number(), clients: z.number().int(), uptimeS: z.number() }) },
   'host.info': { params: z.object({ refresh: z.boolean().optional() }).optional(), result: HostInfo },
+  ...DeployMethods,
 } as const;
 export type AgentMethodName = keyof typeof AgentMethods;
 export type AgentParams<M extends AgentMethodName> = z.input<(typeof AgentMethods)[M]['params']>;
@@ -37,5 +39,6 @@ export type AgentResult<M extends AgentMethodName> = z.infer<(typeof AgentMethod
 
 export const AgentNotifications = {
   'agent.log': z.object({ level: z.enum(['debug', 'info', 'warn', 'error']), msg: z.string(), ctx: z.record(z.string(), z.unknown()).optional() }),
+  ...DeployNotifications,
 } as const;
 export type AgentNotificationName = keyof typeof AgentNotifications;
