@@ -1,0 +1,76 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build as esbuild } from 'esbuild';
+import { build as viteBuild } from 'vite';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const buildDir = path.join(repoRoot, 'build');
+
+export async function buildRenderer(): Promise<void> {
+  await viteBuild({ configFile: path.join(buildDir, 'vite.config.ts') });
+}
+
+/**
+ * Electron main and preload as CommonJS bundles. The preload runs sandboxed, where only
+ * 'electron' and a few built-ins can be required, so everything else must be bundled in.
+ */
+export async function buildElectron(): Promise<void> {
+  const common = {
+    bundle: true,
+    platform: 'node' as const,
+    format: 'cjs' as const,
+    target: 'node20',
+    sourcemap: true,
+    logLevel: 'warning' as const,
+    // 'electron' is provided by the runtime; ssh2's optional native parts are never built (package.json).
+    external: ['electron', 'cpu-features', './crypto/build/Release/sshcrypto.node'],
+  };
+  await esbuild({
+    ...common,
+    entryPoints: [path.join(repoRoot, 'electron/main/main.ts')],
+    outfile: path.join(repoRoot, 'dist/electron/main.cjs'),
+    // import.meta.url is not defined in CommonJS; give bundled code a stand-in pointing at the bundle.
+    define: { 'import.meta.url': '__handoffImportMetaUrl' },
+    banner: { js: "const __handoffImportMetaUrl = require('url').pathToFileURL(__filename).href;" },
+  });
+  await esbuild({
+    ...common,
+    entryPoints: [path.join(repoRoot, 'electron/main/preload.ts')],
+    outfile: path.join(repoRoot, 'dist/electron/preload.cjs'),
+    platform: 'browser',
+  });
+}
+
+/** build/agent-bundle.ts is written separately; when present, its bundle is part of every full build. */
+async function buildAgentIfPresent(): Promise<void> {
+  const file = path.join(buildDir, 'agent-bundle.ts');
+  if (!fs.existsSync(file)) {
+    console.log('build: build/agent-bundle.ts not present; skipping the agent bundle');
+    return;
+  }
+  const mod: unknown = await import(pathToFileURL(file).href);
+  const fn = typeof mod === 'object' && mod !== null && 'buildAgentBundle' in mod ? (mod as { buildAgentBundle: unknown }).buildAgentBundle : undefined;
+  if (typeof fn !== 'function') throw new Error('build/agent-bundle.ts must export buildAgentBundle()');
+  await (fn as () => Promise<unknown>)();
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const unknown = argv.filter((a) => a !== '--renderer-only');
+  if (unknown.length > 0) throw new Error(`build: unknown argument(s) ${unknown.join(' ')}; the only option is --renderer-only`);
+  const t0 = Date.now();
+  await buildRenderer();
+  console.log(`build: renderer → dist/renderer (${Date.now() - t0} ms)`);
+  if (argv.includes('--renderer-only')) return;
+  const t1 = Date.now();
+  await buildElectron();
+  console.log(`build: electron main + preload → dist/electron (${Date.now() - t1} ms)`);
+  await buildAgentIfPresent();
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  });
+}

@@ -1,0 +1,37 @@
+import { BannerArea } from './components/banner-area';
+import { Sidebar } from './components/sidebar';
+import { TaskPromptDialog } from './components/task-prompt-dialog';
+import { ComingSoonPage } from './pages/coming-soon-page';
+import { HostsPage } from './pages/hosts/hosts-page';
+import { useApp } from './store/app-store';
+
+function CurrentPage() {
+  const route = useApp((s) => s.route);
+  if (route.page === 'hosts') return <HostsPage route={route} />;
+  return <ComingSoonPage page={route.page} />;
+}
+
+export function App() {
+  return (
+    <div className="shell">
+      <Sidebar />
+      <main className="main">
+        <BannerArea />
+        <div className="content">
+          <CurrentPage />
+        </div>
+      </main>
+      <TaskPromptDialog />
+    </div>
+  );
+}
+
+/** Shown instead of the app when it cannot even start talking to the controller. */
+export function StartupError({ message }: { message: string }) {
+  return (
+    <div className="startup-error" data-testid="startup-error" role="alert">
+      <h1>Handoff cannot start</h1>
+      <p>{message}</p>
+    </div>
+  );
+}

@@ -1,0 +1,51 @@
+import type { PageId } from '../routes';
+
+type Upcoming = Exclude<PageId, 'hosts'>;
+
+const PLANS: Record<Upcoming, { title: string; lines: string[] }> = {
+  deployments: {
+    title: 'Deployments',
+    lines: [
+      'Deploy vLLM on your hosts from a deployment spec: aggregated, or disaggregated with prefill and decode workers that hand the KV cache over NIXL.',
+      'Each plan is checked before anything starts (GPUs free, tensor parallelism, ports, block sizes), then every worker shows its state and logs.',
+      'Hosts without a GPU can run the simulated engine, always labelled as simulated.',
+    ],
+  },
+  playground: {
+    title: 'Playground',
+    lines: [
+      "Chat with a running deployment through its OpenAI-compatible endpoint.",
+      'For each reply you will see which workers prefilled and decoded it, time to first token, and how long the KV-cache transfer took.',
+    ],
+  },
+  benchmarks: {
+    title: 'Benchmarks',
+    lines: [
+      'Measure a deployment with genai-perf, AIPerf or the built-in load generator.',
+      'Throughput, time to first token, inter-token latency and per-block KV-transfer latency will be charted live, then kept as a run.',
+    ],
+  },
+  reports: {
+    title: 'Reports',
+    lines: ['Compare runs side by side, such as aggregated against disaggregated on the same workload, and export the comparison as a report.'],
+  },
+};
+
+/** A page that is not built yet: says plainly what it will do, and shows no made-up data. */
+export function ComingSoonPage({ page }: { page: Upcoming }) {
+  const plan = PLANS[page];
+  return (
+    <div className="page" data-testid={`page-${page}`}>
+      <header className="page-head">
+        <h1>{plan.title}</h1>
+      </header>
+      <div className="card coming-soon" data-testid="coming-soon">
+        <div className="coming-soon-tag">Not built yet</div>
+        {plan.lines.map((l) => (
+          <p key={l}>{l}</p>
+        ))}
+        <p className="muted">Until then, add and check your GPU hosts on the Hosts page.</p>
+      </div>
+    </div>
+  );
+}

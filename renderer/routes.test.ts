@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_ROUTE, formatRoute, parseRoute, type Route } from './routes';
+
+describe('routes', () => {
+  it('round-trips every route through the URL hash', () => {
+    const routes: Route[] = [
+      { page: 'hosts', view: 'list' },
+      { page: 'hosts', view: 'add' },
+      { page: 'hosts', view: 'host', host: 'gpu-1.lab' },
+      { page: 'deployments' },
+      { page: 'playground' },
+      { page: 'benchmarks' },
+      { page: 'reports' },
+    ];
+    for (const r of routes) expect(parseRoute(formatRoute(r))).toEqual(r);
+  });
+
+  it('falls back to the hosts list for empty, unknown or malformed hashes', () => {
+    for (const h of ['', '#', '#/', '#/nope', '#/hosts/host', '#/hosts/host/%E0%A4%A']) expect(parseRoute(h)).toEqual(DEFAULT_ROUTE);
+  });
+});

@@ -1,0 +1,42 @@
+/** The pages of the left navigation, in order. */
+export const PAGES = ['hosts', 'deployments', 'playground', 'benchmarks', 'reports'] as const;
+export type PageId = (typeof PAGES)[number];
+
+export type Route =
+  | { page: 'hosts'; view: 'list' }
+  | { page: 'hosts'; view: 'add' }
+  | { page: 'hosts'; view: 'host'; host: string }
+  | { page: Exclude<PageId, 'hosts'> };
+
+export const DEFAULT_ROUTE: Route = { page: 'hosts', view: 'list' };
+
+/** Routes live in the URL hash so a reload keeps the page, and the `?token=` query stays untouched. */
+export function parseRoute(hash: string): Route {
+  const parts = hash.replace(/^#\/?/, '').split('/').filter((p) => p.length > 0);
+  const [page, a, b] = parts;
+  if (page === 'hosts') {
+    if (a === 'new') return { page: 'hosts', view: 'add' };
+    if (a === 'host' && b !== undefined) {
+      try {
+        return { page: 'hosts', view: 'host', host: decodeURIComponent(b) };
+      } catch {
+        return DEFAULT_ROUTE;
+      }
+    }
+    return DEFAULT_ROUTE;
+  }
+  if (page === 'deployments' || page === 'playground' || page === 'benchmarks' || page === 'reports') return { page };
+  return DEFAULT_ROUTE;
+}
+
+export function formatRoute(route: Route): string {
+  if (route.page !== 'hosts') return `#/${route.page}`;
+  switch (route.view) {
+    case 'list':
+      return '#/hosts';
+    case 'add':
+      return '#/hosts/new';
+    case 'host':
+      return `#/hosts/host/${encodeURIComponent(route.host)}`;
+  }
+}

@@ -1,0 +1,27 @@
+import type { ApiEvent, HandoffApi } from '../../common/api-contract';
+import type { ConnectionAware } from '../transport/connection-status';
+import type { AppStore } from './app-store';
+
+/**
+ * Keeps the store in step with the controller: events as they come, and a full reload whenever
+ * the connection (re)opens, since events sent while disconnected are lost.
+ */
+export function startSync(store: AppStore, api: HandoffApi & ConnectionAware): () => void {
+  const s = () => store.getState();
+  const reload = async (): Promise<void> => {
+    const info = await api.call('app.info').catch(() => null);
+    if (info) s().setAppInfo(info);
+    await Promise.all([s().loadHosts(), s().loadTasks()]);
+  };
+  const offs = [
+    api.on('hosts.changed', (hosts: ApiEvent<'hosts.changed'>) => s().setHosts(hosts)),
+    api.on('task.updated', (task: ApiEvent<'task.updated'>) => s().upsertTask(task)),
+    api.onConnection((c) => {
+      s().setConnection(c);
+      if (c.state === 'open') void reload();
+    }),
+  ];
+  s().setConnection(api.connection);
+  if (api.connection.state === 'open') void reload();
+  return () => offs.forEach((off) => off());
+}
