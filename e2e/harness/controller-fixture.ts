@@ -1,0 +1,82 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createController, type Controller } from '../../electron/control/controller';
+import type { AgentArtifacts } from '../../electron/control/agent/agent-install';
+import { buildAgentBundle } from '../../build/agent-bundle';
+import { buildNodeRuntime } from '../../build/node-runtime';
+import { HANDOFF_VERSION } from '../../common/version';
+import { isTaskFinished, type Task, type TaskAnswer } from '../../common/task';
+
+let bundle: Promise<string> | null = null;
+
+/** The real agent bundle (built once per test process) and the real runtime tarball. */
+export async function agentArtifactsForTests(): Promise<AgentArtifacts> {
+  bundle ??= buildAgentBundle();
+  return { version: HANDOFF_VERSION, bundlePath: await bundle, runtimeTarball: (arch) => buildNodeRuntime(arch) };
+}
+
+export interface ControllerFixture {
+  controller: Controller;
+  home: string;
+  userHome: string;
+  /** Runs a task to completion, answering each prompt with `answer` (or refusing when it returns null). */
+  finish(task: Task, answer?: (t: Task) => TaskAnswer | null): Promise<Task>;
+  close(): Promise<void>;
+}
+
+/** A controller with its own HANDOFF_HOME, empty ~/.ssh/known_hosts and ssh config, and a private local agent home. */
+export async function startControllerFixture(): Promise<ControllerFixture> {
+  const home = await fs.mkdtemp(path.join(os.tmpdir(), 'handoff-ctl-'));
+  const userHome = path.join(home, 'user');
+  await fs.mkdir(path.join(userHome, '.ssh'), { recursive: true });
+  const artifacts = await agentArtifactsForTests();
+  const controller = await createController({
+    home,
+    mode: 'cli',
+    artifacts,
+    localAgentHome: path.join(home, 'local-agent'),
+    ssh: { userKnownHostsFile: path.join(userHome, '.ssh', 'known_hosts'), sshConfigFile: path.join(userHome, '.ssh', 'config') },
+  });
+  const finish = (task: Task, answer?: (t: Task) => TaskAnswer | null) =>
+    new Promise<Task>((resolve) => {
+      const onTask = (t: Task) => {
+        if (t.id !== task.id) return;
+        if (t.state === 'needs-input' && t.prompt) {
+          const a = answer?.(t) ?? (t.prompt.kind === 'trust-host-key' ? { kind: 'trust-host-key' as const, trust: false } : { kind: 'passphrase' as const, passphrase: null });
+          controller.tasks.answer(t.id, a);
+        }
+        if (isTaskFinished(t)) {
+          controller.tasks.off('updated', onTask);
+          resolve(t);
+        }
+      };
+      controller.tasks.on('updated', onTask);
+      onTask(controller.tasks.get(task.id));
+    });
+  return {
+    controller,
+    home,
+    userHome,
+    finish,
+    close: async () => {
+      await controller.close();
+      await shutdownLocalAgent(path.join(home, 'local-agent'));
+      await fs.rm(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Stops a local daemon started by a test (its pid file is under the agent home). */
+export async function shutdownLocalAgent(agentHome: string): Promise<void> {
+  const pid = Number(await fs.readFile(path.join(agentHome, 'agent.pid'), 'utf8').catch(() => 'NaN'));
+  if (Number.isInteger(pid) && pid > 0) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+export const trustAll = (t: Task): TaskAnswer | null => (t.prompt?.kind === 'trust-host-key' ? { kind: 'trust-host-key', trust: true } : null);
