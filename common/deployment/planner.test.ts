@@ -421,10 +421,10 @@ describe('planner: options', () => {
   });
 
   it('passes mocker options as --mocker-* flags after the vLLM arguments', () => {
-    const p = okPlan(disagg({ engine: 'mocker', mocker: { profile: 'h100-llama-8b', options: { prefillTokensPerS: 12000, 'decode-step-ms': 8, deterministic: true, verbose: false } } }));
+    const p = okPlan(disagg({ engine: 'mocker', mocker: { profile: '/p/h100.json', options: { prefillTokensPerS: 12000, 'decode-base-ms': 8, someSwitch: true, otherSwitch: false } } }));
     const argv = proc(p, 'prefill-0').argv;
     expect(argv.slice(argv.indexOf('--mocker-profile'))).toEqual([
-      '--mocker-profile', 'h100-llama-8b', '--mocker-prefill-tokens-per-s', '12000', '--mocker-decode-step-ms', '8', '--mocker-deterministic',
+      '--mocker-profile', '/p/h100.json', '--mocker-prefill-tokens-per-s', '12000', '--mocker-decode-base-ms', '8', '--mocker-some-switch',
     ]);
   });
 

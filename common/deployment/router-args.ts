@@ -12,7 +12,7 @@ import { z } from 'zod';
  *   --prefill URL                     disaggregated: a prefill worker base URL (repeatable)
  *   --decode URL                      disaggregated: a decode worker base URL (repeatable)
  *   --remote-prefill-min-tokens N     disaggregated: prefill locally below N prompt tokens (0 = always remote)
- *   --prefill-queue-limit N           disaggregated: prefill locally when every prefill worker has ≥ N outstanding
+ *   --prefill-queue-limit N           disaggregated: prefill locally when every prefill worker has > N outstanding
  *   --trace-file PATH                 per-request trace, JSONL
  *
  * Worker URLs are base URLs without a path (`http://10.0.0.2:8100`).
@@ -26,7 +26,7 @@ export const RouterLaunchOptions = z.object({
   prefill: z.array(z.string()).default([]),
   decode: z.array(z.string()).default([]),
   remotePrefillMinTokens: z.int().min(0).optional(),
-  prefillQueueLimit: z.int().min(1).optional(),
+  prefillQueueLimit: z.int().min(0).optional(),
   traceFile: z.string().min(1).optional(),
 });
 export type RouterLaunchOptions = z.infer<typeof RouterLaunchOptions>;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UserFacingError } from '../errors';
 import { formatProblems } from './problems';
-import { loadDeploymentSpec, parseDeploymentSpecText, parseDeploymentSpecValue } from './spec-parse';
+import { loadDeploymentSpec, locateProblems, parseDeploymentSpecText, parseDeploymentSpecValue } from './spec-parse';
 
 const minimal = `apiVersion: handoff/v1
 name: tiny
@@ -120,5 +120,10 @@ describe('deployment spec parsing', () => {
     if (!r.ok) throw new Error('parse');
     expect(r.locate(['workers', 0, 'gpus'])).toEqual({ line: 5, column: 5 });
     expect(r.locate(['router', 'port'])).toBeUndefined();
+    const [p] = locateProblems([{ code: 'port-in-use', severity: 'error', message: 'm', path: ['router', 'port'] }], r.locate);
+    // router is absent from the text: the nearest enclosing node is the whole document.
+    expect(p).toMatchObject({ line: 1, column: 1 });
+    const [g] = locateProblems([{ code: 'gpu-busy', severity: 'error', message: 'm', path: ['workers', 0, 'gpus'] }], r.locate);
+    expect(g).toMatchObject({ line: 5, column: 5 });
   });
 });

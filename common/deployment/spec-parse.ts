@@ -159,3 +159,8 @@ function rangeStart(node: YamlNode | null | undefined): number | undefined {
 function firstLine(s: string): string {
   return (s.split('\n')[0] ?? s).replace(/\.$/, '');
 }
+
+/** Adds line and column to planner problems, so the CLI can print `spec.yaml:12:5: error …`. */
+export function locateProblems(problems: readonly Problem[], locate: SpecLocator): Problem[] {
+  return problems.map((p) => (p.path && p.line === undefined ? { ...p, ...locateNearest(locate, p.path) } : p));
+}

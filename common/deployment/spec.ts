@@ -94,8 +94,8 @@ export const RouterSpec = z.strictObject({
     .strictObject({
       /** Prompts with fewer tokens than this are prefilled locally on the decode worker. 0 = always remote. */
       remotePrefillMinTokens: z.int().min(0).default(0),
-      /** When every prefill worker has at least this many requests outstanding, prefill locally. */
-      prefillQueueLimit: PositiveInt.optional(),
+      /** When every prefill worker has more than this many requests outstanding, prefill locally. */
+      prefillQueueLimit: z.int().min(0).optional(),
     })
     .prefault({}),
   /** Where the router writes its per-request trace (JSONL). Default: `router-traces.jsonl` in the deployment directory. */
@@ -137,7 +137,7 @@ export type RestartSpec = z.infer<typeof RestartSpec>;
 
 /** Simulated-engine options, passed to `handoff-agent mocker` as `--mocker-<kebab-key> <value>`. */
 export const MockerSpec = z.strictObject({
-  /** Latency profile name, e.g. `h100-llama-8b`. */
+  /** JSON latency profile on the host (`--mocker-profile`). */
   profile: z.string().min(1).optional(),
   /** Any other `--mocker-*` flag: `{ prefillTokensPerS: 12000 }` → `--mocker-prefill-tokens-per-s 12000`; `true` → bare flag. */
   options: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]*$/), z.union([z.string(), z.number(), z.boolean()])).optional(),
