@@ -1,8 +1,9 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { build as esbuild } from 'esbuild';
 import { build as viteBuild } from 'vite';
+import { buildAgentBundle } from './agent-bundle';
+import { buildNodeRuntime } from './node-runtime';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const buildDir = path.join(repoRoot, 'build');
@@ -42,17 +43,13 @@ export async function buildElectron(): Promise<void> {
   });
 }
 
-/** build/agent-bundle.ts is written separately; when present, its bundle is part of every full build. */
-async function buildAgentIfPresent(): Promise<void> {
-  const file = path.join(buildDir, 'agent-bundle.ts');
-  if (!fs.existsSync(file)) {
-    console.log('build: build/agent-bundle.ts not present; skipping the agent bundle');
-    return;
-  }
-  const mod: unknown = await import(pathToFileURL(file).href);
-  const fn = typeof mod === 'object' && mod !== null && 'buildAgentBundle' in mod ? (mod as { buildAgentBundle: unknown }).buildAgentBundle : undefined;
-  if (typeof fn !== 'function') throw new Error('build/agent-bundle.ts must export buildAgentBundle()');
-  await (fn as () => Promise<unknown>)();
+/**
+ * What the app uploads to hosts: the agent bundle, and the x64 Node runtime for hosts without
+ * Node 20+ (built once per version, then reused). The arm64 runtime needs a registry download
+ * (build/node-runtime.ts), so it is made on first use by the CLI rather than here.
+ */
+export async function buildAgentArtifacts(): Promise<string[]> {
+  return [await buildAgentBundle(), await buildNodeRuntime('x64')];
 }
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -65,7 +62,9 @@ async function main(argv: readonly string[]): Promise<void> {
   const t1 = Date.now();
   await buildElectron();
   console.log(`build: electron main + preload → dist/electron (${Date.now() - t1} ms)`);
-  await buildAgentIfPresent();
+  const t2 = Date.now();
+  const files = await buildAgentArtifacts();
+  console.log(`build: ${files.map((f) => path.relative(repoRoot, f)).join(', ')} (${Date.now() - t2} ms)`);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

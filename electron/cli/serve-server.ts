@@ -7,7 +7,7 @@ import { UserFacingError } from '../../common/errors';
 import type { ApiHandler } from '../control/api-handler';
 import { rendererCsp } from '../control/transport/content-security-policy';
 import { attachWsApi, createAccessToken, tokensMatch, WS_API_PATH } from '../control/transport/ws-server';
-import { contentTypeFor, resolveStaticFile } from './serve-static';
+import { contentTypeFor, resolveStaticFile } from '../control/transport/static-files';
 
 export interface ServeHandle {
   /** The page to open, token included. */
