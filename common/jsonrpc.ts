@@ -79,20 +79,39 @@ export function encodeRpc(msg: RpcRequest | RpcNotification | RpcResponse): stri
   return JSON.stringify(msg) + '\n';
 }
 
-/** Splits a byte stream into lines; keeps a partial tail between chunks. Caps line length so a peer cannot exhaust memory. */
+/**
+ * Splits a text stream into lines; keeps a partial tail between chunks. Caps line length so a peer
+ * cannot exhaust memory: an oversize line is reported once through `onOverflow` and the rest of it,
+ * up to its newline, is dropped so its tail is not mistaken for a new message.
+ */
 export class LineSplitter {
   private buf = '';
+  private discarding = false;
   constructor(private readonly onLine: (line: string) => void, private readonly maxLineBytes = 16 * 1024 * 1024, private readonly onOverflow?: () => void) {}
   push(chunk: string): void {
-    this.buf += chunk;
+    let start = 0;
     let nl: number;
-    while ((nl = this.buf.indexOf('\n')) >= 0) {
-      const line = this.buf.slice(0, nl).replace(/\r$/, '');
-      this.buf = this.buf.slice(nl + 1);
+    // Only the new chunk is searched for newlines: rescanning the buffered tail would make a long line quadratic.
+    while ((nl = chunk.indexOf('\n', start)) >= 0) {
+      const piece = chunk.slice(start, nl);
+      start = nl + 1;
+      if (this.discarding) {
+        this.discarding = false;
+        continue;
+      }
+      const line = (this.buf + piece).replace(/\r$/, '');
+      this.buf = '';
+      if (line.length > this.maxLineBytes) {
+        this.onOverflow?.();
+        continue;
+      }
       if (line.trim().length > 0) this.onLine(line);
     }
+    if (this.discarding) return;
+    this.buf += chunk.slice(start);
     if (this.buf.length > this.maxLineBytes) {
       this.buf = '';
+      this.discarding = true;
       this.onOverflow?.();
     }
   }
