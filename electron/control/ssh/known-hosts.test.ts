@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   addKnownHost,
@@ -19,7 +19,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'known-hosts-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function newKey(type: 'ed25519' | 'ecdsa' = 'ed25519'): { line: string; blob: Buffer; type: string } {
-  const kp = type === 'ecdsa' ? utils.generateKeyPairSync('ecdsa', { bits: 256 }) : utils.generateKeyPairSync('ed25519');
+  const kp = type === 'ecdsa' ? ssh2.utils.generateKeyPairSync('ecdsa', { bits: 256 }) : ssh2.utils.generateKeyPairSync('ed25519');
   const [t, b64] = kp.public.trim().split(/\s+/);
   return { line: `${t} ${b64}`, blob: Buffer.from(b64!, 'base64'), type: t! };
 }

@@ -5,15 +5,17 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Duplex, Readable, Writable } from 'node:stream';
-import {
+// ssh2 is CommonJS without static export names: Node's ESM loader (tsx, the CLI) only offers
+// the default export, so named value imports would fail outside bundlers and vitest.
+import ssh2 from 'ssh2';
+import type {
+  AnyAuthMethod,
+  AuthenticationType,
   Client,
-  utils,
-  type AnyAuthMethod,
-  type AuthenticationType,
-  type ClientChannel,
-  type ParsedKey,
-  type ServerHostKeyAlgorithm,
-  type SFTPWrapper,
+  ClientChannel,
+  ParsedKey,
+  ServerHostKeyAlgorithm,
+  SFTPWrapper,
 } from 'ssh2';
 import { UserFacingError } from '../../../common/errors';
 import { formatSshTarget, type SshTarget } from '../../../common/host';
@@ -21,6 +23,8 @@ import { shellQuote } from '../../../common/shell-quote';
 import { addKnownHost, checkHostKey, fingerprintSha256, keyTypeOfBlob, knownKeyTypes } from './known-hosts';
 import { Semaphore } from './semaphore';
 import { resolveSshConfig } from './ssh-config';
+
+const { Client: SshClient, utils } = ssh2;
 import {
   authFailedError,
   connectionLostError,
@@ -107,6 +111,10 @@ export interface SshProcessExit {
   connectionLost: boolean;
 }
 
+/**
+ * A remote process on its own channel. Read stdout and stderr to the end (as with Node's child
+ * 'close'): `exit` settles when the channel has closed, or at once when the connection drops.
+ */
 export interface SshProcess {
   stdin: Writable;
   stdout: Readable;
@@ -294,7 +302,7 @@ function connectHop(hop: Hop, sock: Duplex | undefined, ctx: ConnectContext): Pr
   const { opts } = ctx;
   const readyMs = opts.readyTimeoutMs ?? 20_000;
   return new Promise<Client>((resolve, reject) => {
-    const client = new Client();
+    const client = new SshClient();
     let settled = false;
     let phase: SshStep = 'tcp';
     let failure: UserFacingError | null = null;
@@ -701,7 +709,13 @@ export class SshSession extends EventEmitter<{ close: [SshCloseInfo] }> {
     });
     ch.on('error', () => undefined);
     const exit = new Promise<SshProcessExit>((resolve) => {
+      // ssh2 emits a channel's 'close' only after its stdout was read to the end, so a drop must
+      // also end the process for consumers that stopped reading.
+      const off = this.onClose(() => {
+        if (!exited) resolve({ code: null, signal: null, connectionLost: true });
+      });
       ch.once('close', (code?: number | null, signal?: string) => {
+        off();
         resolve({ code: typeof code === 'number' ? code : null, signal: signal ?? null, connectionLost: !exited && !this.isOpen });
       });
     });
