@@ -110,20 +110,25 @@ export class HostService extends EventEmitter<{ changed: [HostStatus[]] }> {
     }
     this.checking.add(name);
     void this.emitChanged();
-    const task = this.tasks.start('host-check', `Check host "${name}"`, config.kind === 'local' ? LOCAL_STEPS : SSH_STEPS, (ctx) => this.runCheck(config, ctx));
-    void this.tasks.wait(task.id).then(async (t) => {
-      this.checking.delete(name);
-      if (t.state !== 'succeeded') {
-        const err = t.error ?? { code: 'internal', message: 'The check did not finish.' };
+    const task = this.tasks.start('host-check', `Check host "${name}"`, config.kind === 'local' ? LOCAL_STEPS : SSH_STEPS, async (ctx) => {
+      try {
+        return await this.runCheck(config, ctx);
+      } catch (err) {
+        // Recorded before the task settles, so whoever waits on the task sees the new state in lists.
+        const payload = toErrorPayload(err);
         const prev = (await this.statuses.all())[name];
+        const cancelled = ctx.signal.aborted;
         await this.statuses.set(name, {
-          state: t.state === 'cancelled' ? (prev?.state ?? 'unknown') : stateForError(err.code),
-          message: t.state === 'cancelled' ? 'Check cancelled.' : err.message,
+          state: cancelled ? (prev?.state ?? 'unknown') : stateForError(payload.code),
+          message: cancelled ? 'Check cancelled.' : payload.message,
           info: prev?.info ?? null,
           checkedAt: new Date().toISOString(),
         });
+        throw err;
+      } finally {
+        this.checking.delete(name);
+        void this.emitChanged();
       }
-      await this.emitChanged();
     });
     return task;
   }
@@ -227,9 +232,8 @@ export class HostService extends EventEmitter<{ changed: [HostStatus[]] }> {
   private async emitChanged(): Promise<void> {
     try {
       this.emit('changed', await this.list());
-    } catch (err) {
+    } catch {
       // A broken hosts.json is reported by the next explicit call; events must not throw.
-      void toErrorPayload(err);
     }
   }
 }
