@@ -6,6 +6,8 @@ export interface ProcInfo {
   ppid: number;
   uid: number;
   comm: string;
+  /** Single-letter state from /proc (R, S, D, T, Z…). */
+  state: string;
 }
 
 export function listProcs(): ProcInfo[] {
@@ -17,8 +19,9 @@ export function listProcs(): ProcInfo[] {
       const ppid = /^PPid:\s+(\d+)/m.exec(status);
       const uid = /^Uid:\s+(\d+)/m.exec(status);
       const comm = /^Name:\s+(.*)$/m.exec(status);
-      if (!ppid || !uid || !comm) continue;
-      out.push({ pid: Number(name), ppid: Number(ppid[1]), uid: Number(uid[1]), comm: comm[1]! });
+      const state = /^State:\s+(\S)/m.exec(status);
+      if (!ppid || !uid || !comm || !state) continue;
+      out.push({ pid: Number(name), ppid: Number(ppid[1]), uid: Number(uid[1]), comm: comm[1]!, state: state[1]! });
     } catch {
       // the process exited while we looked
     }
@@ -45,12 +48,20 @@ export function descendants(root: number, procs = listProcs()): ProcInfo[] {
   return out;
 }
 
+/**
+ * Whether a process runs. A zombie counts as dead: in containers whose PID 1 does not reap
+ * orphans, killed processes stay zombies forever.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
   }
 }
 

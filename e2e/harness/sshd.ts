@@ -43,8 +43,10 @@ export interface StartSshdOptions {
   address?: string;
   /** When false, the session PATH holds no `node` (default true: /usr/bin is on PATH). */
   withNode?: boolean;
-  /** Passed to the fake nvidia-smi as HANDOFF_FAKE_GPUS; also written to ~/fakebin/fake-gpus. */
+  /** GPUs the fake nvidia-smi reports (FAKE_GPU_COUNT and ~/fakebin/fake-gpu-count); its default is 4. */
   fakeGpus?: number;
+  /** Copy e2e/harness/fake-nvidia-smi.sh to ~/fakebin/nvidia-smi (default true; false: no nvidia-smi at all). */
+  fakeNvidiaSmi?: boolean;
   /** Authorize (and hand out) the client keys of another instance instead of making new ones. */
   shareKeysWith?: SshdInstance;
   /** Extra sshd_config lines. */
@@ -230,7 +232,7 @@ function cleanupState(dir: string, user: string, home: string): void {
   if (uid !== null && uid !== 0) {
     // Everything running as the throwaway test user was started by the test (agent daemons…).
     for (let round = 0; round < 20; round++) {
-      const mine = listProcs().filter((p) => p.uid === uid);
+      const mine = listProcs().filter((p) => p.uid === uid && p.state !== 'Z');
       if (mine.length === 0) break;
       for (const p of mine) killQuietly(p.pid, 'SIGKILL');
       sleepSync(25);
@@ -371,8 +373,8 @@ class SshdInstanceImpl implements SshdInstance {
     const procs = listProcs();
     const fromDaemon = pid ? descendants(pid, procs) : [];
     // After a daemon restart, older session processes are orphans; find them by the test user.
-    const ours = procs.filter((p) => p.comm === 'sshd' && (p.uid === this.uid || fromDaemon.some((d) => d.pid === p.pid)));
-    const priv = procs.filter((p) => p.comm === 'sshd' && ours.some((o) => o.ppid === p.pid) && p.pid !== pid);
+    const ours = procs.filter((p) => p.comm === 'sshd' && p.state !== 'Z' && (p.uid === this.uid || fromDaemon.some((d) => d.pid === p.pid)));
+    const priv = procs.filter((p) => p.comm === 'sshd' && p.state !== 'Z' && ours.some((o) => o.ppid === p.pid) && p.pid !== pid);
     return [...new Map([...ours, ...priv].map((p) => [p.pid, p])).values()];
   }
 
@@ -454,14 +456,15 @@ export async function startSshd(opts: StartSshdOptions = {}): Promise<SshdInstan
 
     const fakebin = path.join(home, 'fakebin');
     mkdirSync(fakebin, { recursive: true });
-    if (existsSync(FAKE_NVIDIA_SMI)) {
+    if (opts.fakeNvidiaSmi !== false && existsSync(FAKE_NVIDIA_SMI)) {
       copyFileSync(FAKE_NVIDIA_SMI, path.join(fakebin, 'nvidia-smi'));
       chmodSync(path.join(fakebin, 'nvidia-smi'), 0o755);
     }
     const env: Record<string, string> = {};
     if (opts.fakeGpus !== undefined) {
-      env.HANDOFF_FAKE_GPUS = String(opts.fakeGpus);
-      writeFileSync(path.join(fakebin, 'fake-gpus'), `${opts.fakeGpus}\n`);
+      // Both: the env var reaches exec sessions, the file also reaches processes started elsewhere.
+      env.FAKE_GPU_COUNT = String(opts.fakeGpus);
+      writeFileSync(path.join(fakebin, 'fake-gpu-count'), `${opts.fakeGpus}\n`);
     }
     for (const f of readdirSync(fakebin)) chownSync(path.join(fakebin, f), uid, gid);
     chownSync(fakebin, uid, gid);
