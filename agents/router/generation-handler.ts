@@ -291,11 +291,12 @@ async function prefillLeg(ctx: RequestContext, endpoint: GenerationEndpoint, bod
   const payload = Buffer.from(JSON.stringify(prefillLegBody(body)));
   const sent = await sendLeg(ctx, state.pools.prefill, 'prefill', endpoint, payload, headers);
   if (sent === null) {
+    t.prefillWorker = null;
+    t.prefillSentAtMs = null;
     ctx.setPrefill('local', 'prefill-unreachable');
     return null;
   }
   const { worker, res, release } = sent;
-  t.prefillWorker = worker.url;
   let data: Buffer;
   try {
     data = await readUpstreamBody(res, 'prefill', worker);
@@ -374,8 +375,13 @@ async function sendLeg(ctx: RequestContext, pool: WorkerPool, leg: 'prefill' | '
       worker.outstanding--;
     };
     const sentAtMs = nowMs();
-    if (leg === 'prefill') ctx.trace.prefillSentAtMs = sentAtMs;
-    else ctx.trace.decodeSentAtMs = sentAtMs;
+    if (leg === 'prefill') {
+      ctx.trace.prefillSentAtMs = sentAtMs;
+      ctx.trace.prefillWorker = worker.url;
+    } else {
+      ctx.trace.decodeSentAtMs = sentAtMs;
+      ctx.trace.decodeWorker = worker.url;
+    }
     const call = callUpstream({ worker, leg, method: 'POST', path: endpoint, headers, body: payload, connectTimeoutMs: state.options.connectTimeoutMs });
     ctx.legs.add(call.req);
     try {
@@ -411,7 +417,6 @@ async function decodeLeg(ctx: RequestContext, pool: WorkerPool, endpoint: Genera
   const sent = await sendLeg(ctx, pool, leg, endpoint, payload, headers);
   if (!sent) throw new RouteError(503, 'service_unavailable', 'No decode worker is available.', leg, null);
   const { worker, res: up, release } = sent;
-  ctx.trace.decodeWorker = worker.url;
   const status = up.statusCode ?? 0;
   if (status !== 200) {
     let data: Buffer;

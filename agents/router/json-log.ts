@@ -6,6 +6,8 @@ export interface JsonLog {
   readonly level: LogLevel;
   enabled(level: LogLevel): boolean;
   log(level: LogLevel, msg: string, fields?: Record<string, unknown>): void;
+  /** Written at level info whatever the threshold: lines others wait for (e.g. "router listening"). */
+  announce(msg: string, fields?: Record<string, unknown>): void;
 }
 
 export function createJsonLog(level: LogLevel, component: string, write: (line: string) => void = (l) => process.stderr.write(l)): JsonLog {
@@ -16,6 +18,9 @@ export function createJsonLog(level: LogLevel, component: string, write: (line: 
     log(l, msg, fields) {
       if (rank[l] < min) return;
       write(JSON.stringify({ ts: new Date().toISOString(), level: l, component, msg, ...fields }) + '\n');
+    },
+    announce(msg, fields) {
+      write(JSON.stringify({ ts: new Date().toISOString(), level: 'info', component, msg, ...fields }) + '\n');
     },
   };
 }

@@ -54,7 +54,7 @@ export async function startRouter(input: RouterOptionsInput, log?: JsonLog): Pro
   const port = (server.address() as AddressInfo).port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `http://${host}:${port}`;
-  state.log.log('info', 'router listening', {
+  state.log.announce('router listening', {
     url,
     mode: options.mode,
     workers: options.workers,
