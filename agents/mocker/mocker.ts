@@ -12,7 +12,8 @@ import { createLog, type MockerLog } from './mocker-log';
 import { resolveMockerConfig, type MockerConfig } from './mocker-options';
 import { createMockerServer } from './mocker-server';
 import { NixlSim } from './nixl-sim';
-import { hash32, mulberry32, seededHex, seededUuid } from './seeded-random';
+import { randomUUID } from 'node:crypto';
+import { hash32, mulberry32, seededHex } from './seeded-random';
 
 export interface StartMockerOptions {
   /** `vllm serve` arguments (model first), e.g. ['meta-llama/Llama-3.1-8B-Instruct', '--port', '0']. */
@@ -70,7 +71,8 @@ export async function startMocker(opts: StartMockerOptions): Promise<RunningMock
     now,
   );
 
-  const engineId = cfg.connector ? (cfg.connector.engineId ?? seededUuid(rng)) : null;
+  // A fresh UUID like vLLM's default: engine ids must differ between instances even with one seed.
+  const engineId = cfg.connector ? (cfg.connector.engineId ?? randomUUID()) : null;
   const metrics = new MockerMetrics({
     modelName: cfg.servedModelNames[0]!,
     maxModelLen: cfg.maxModelLen,

@@ -319,6 +319,8 @@ export class NixlSim implements ConnectorHooks {
       this.notified.add(req.requestId);
       return { ok: true };
     } catch (err) {
+      // The producer is unreachable or not the one named: no notification can follow (as in vLLM).
+      this.notified.add(req.requestId);
       const reason = err instanceof Error ? err.message : String(err);
       this.metrics.inc(this.metrics.nixlFailedTransfers, 1);
       this.interval.failed++;
