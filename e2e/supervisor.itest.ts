@@ -402,6 +402,46 @@ describe('supervisor (deploy.* and logs.* in the agent daemon)', () => {
     expect((await statusOf(agent, 'dep-adopt')).state).toBe('stopped');
   }, 60_000);
 
+  it('a daemon killed in the middle of a start resumes it: the loading process is adopted and its dependents start once it is ready', async () => {
+    const home = newHome();
+    let agent = await connect(home);
+    const slow = await fixtureProcess('prefill-0', { READY_AFTER_MS: '2500' });
+    const router = await fixtureProcess('router', {}, { role: 'router', dependsOn: ['prefill-0'] });
+    await agent.client.call('deploy.apply', deployment('dep-resume', [slow, router]));
+    await waitFor('prefill-0 to be loading', () => agent.progress.some((p) => p.process === 'prefill-0' && p.phase === 'loading'));
+    const daemonPid = (await readDaemonPid(home))!;
+    process.kill(daemonPid, 'SIGKILL');
+    await waitFor('the daemon to die', () => !alive(daemonPid));
+
+    agent = await connect(home);
+    const ready = await waitFor('the resumed deployment to be ready', async () => {
+      const s = await statusOf(agent, 'dep-resume');
+      return s.state === 'ready' ? s : null;
+    });
+    expect(ready.processes.find((p) => p.name === 'prefill-0')).toMatchObject({ adopted: true });
+    expect(ready.processes.find((p) => p.name === 'router')).toMatchObject({ adopted: false, state: 'ready' });
+    expect(agent.progress.filter((p) => p.deploymentId === 'dep-resume').map((p) => `${p.process}:${p.phase}`)).toEqual(
+      expect.arrayContaining(['prefill-0:ready', 'router:starting', 'router:ready']),
+    );
+    await agent.client.call('deploy.teardown', { deploymentId: 'dep-resume', graceS: 2 });
+    for (const p of ready.processes) expect(liveInGroup(p.pid!)).toEqual([]);
+  }, 60_000);
+
+  it('a teardown during the start stops what runs and starts nothing more', async () => {
+    const agent = await connect(newHome());
+    const slow = await fixtureProcess('prefill-0', { NEVER_READY: '1' });
+    const router = await fixtureProcess('router', {}, { role: 'router', dependsOn: ['prefill-0'] });
+    await agent.client.call('deploy.apply', deployment('dep-abort', [slow, router]));
+    const pid = (await waitFor('prefill-0 to start', async () => (await procStatus(agent, 'dep-abort', 'prefill-0')).pid))!;
+    const down = await agent.client.call('deploy.teardown', { deploymentId: 'dep-abort', graceS: 2 });
+    expect(down.state).toBe('stopped');
+    expect(liveInGroup(pid)).toEqual([]);
+    const s = await statusOf(agent, 'dep-abort');
+    expect(s.processes.find((p) => p.name === 'router')).toMatchObject({ state: 'stopped', pid: null, detail: 'never started' });
+    expect(agent.progress.some((p) => p.process === 'router' && p.phase === 'starting')).toBe(false);
+    expect(agent.progress.some((p) => p.phase === 'failed')).toBe(false);
+  }, 60_000);
+
   it('does not adopt a recycled pid (same pid, different start time), and never signals that process', async () => {
     const home = newHome();
     let agent = await connect(home);

@@ -61,19 +61,18 @@ export function lastLinesOfFile(file: string, n: number, endOffset?: number): st
   try {
     const size = Math.min(fs.fstatSync(fd).size, endOffset ?? Infinity);
     let pos = size;
-    let text = '';
+    const chunks: Buffer[] = [];
     let newlines = 0;
     while (pos > 0 && newlines <= n) {
       const len = Math.min(CHUNK, pos);
       pos -= len;
       const buf = Buffer.alloc(len);
       fs.readSync(fd, buf, 0, len, pos);
-      const chunk = buf.toString('latin1');
-      for (let i = 0; i < chunk.length; i++) if (chunk.charCodeAt(i) === 10) newlines++;
-      text = chunk + text;
+      for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1)) newlines++;
+      chunks.unshift(buf);
     }
-    // latin1 keeps byte offsets exact while scanning; decode once at the end.
-    const lines = Buffer.from(text, 'latin1').toString('utf8').split('\n');
+    // Decoded once, after joining, so a multi-byte character split across chunks stays whole.
+    const lines = Buffer.concat(chunks).toString('utf8').split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
     // A chunk boundary may have cut the first line; drop it unless the file start was reached.
     if (pos > 0) lines.shift();
