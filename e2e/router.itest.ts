@@ -195,6 +195,7 @@ describe('router with mocker engines', () => {
 
   it('aborts the prefill leg and sends no decode leg when the client leaves during prefill', async () => {
     const decodeBefore = await metric(decode.url, 'vllm:request_prompt_tokens_count');
+    const abortedBefore = await metric(slowPrefill.url, 'vllm:request_success_total', { finished_reason: 'abort' });
     const ac = new AbortController();
     const pending = fetch(`${pdSlow.url}/v1/completions`, {
       method: 'POST',
@@ -207,7 +208,8 @@ describe('router with mocker engines', () => {
     await pending;
     const t = await traceOf(pdSlow.traceFile, 'itest-abort-p');
     expect(t).toMatchObject({ status: 'aborted', aborted: true, httpStatus: 499, decodeSentAtMs: null, prefillWorker: slowPrefill.url });
-    await until('prefill idle', async () => ((await metric(slowPrefill.url, 'vllm:num_requests_running')) + (await metric(slowPrefill.url, 'vllm:num_requests_waiting')) === 0 ? true : undefined));
+    await until('prefill abort', async () => ((await metric(slowPrefill.url, 'vllm:request_success_total', { finished_reason: 'abort' })) === abortedBefore + 1 ? true : undefined));
+    expect((await metric(slowPrefill.url, 'vllm:num_requests_running')) + (await metric(slowPrefill.url, 'vllm:num_requests_waiting'))).toBe(0);
     expect(await metric(decode.url, 'vllm:request_prompt_tokens_count')).toBe(decodeBefore);
   });
 
