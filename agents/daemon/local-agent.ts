@@ -69,3 +69,29 @@ export async function rssBytesOf(pid: number): Promise<number> {
   if (!m) throw new Error(`no VmRSS in /proc/${pid}/status`);
   return Number(m[1]) * 1024;
 }
+
+/**
+ * Every daemon whose working directory is `home` (attach starts them there), including one still
+ * starting or one that lost a start race: what a test must stop so no daemon outlives it. Linux only.
+ */
+export async function daemonsIn(home: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await fs.readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cwd = await fs.readlink(`/proc/${entry}/cwd`).catch(() => null);
+    if (cwd === home || cwd === `${home} (deleted)`) pids.push(Number(entry));
+  }
+  return pids.filter((p) => p !== process.pid && pidAlive(p));
+}
+
+/** Stops the daemon of `home` and any other that started there, until none is left. */
+export async function stopAllDaemonsIn(home: string): Promise<void> {
+  for (let round = 0; round < 5; round++) {
+    const pid = await readDaemonPid(home);
+    const pids = new Set([...(pid ? [pid] : []), ...(await daemonsIn(home))]);
+    if (pids.size === 0) return;
+    await Promise.all([...pids].map((p) => stopDaemon(p)));
+    // A daemon that lost a start race may be about to take the freed socket; look again.
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
