@@ -367,15 +367,18 @@ class SshdInstanceImpl implements SshdInstance {
     await this.startDaemon();
   }
 
-  /** sshd processes that serve established connections (children of the daemon, and theirs). */
+  /**
+   * sshd processes that serve this instance's connections: the daemon's descendants, plus any
+   * sshd whose title names our user ("sshd: USER [priv]", "sshd: USER@notty"), which finds
+   * sessions orphaned by a daemon restart, including one caught between the pre-auth and the
+   * post-auth child.
+   */
   private sessionProcs() {
     const pid = this.child?.pid;
-    const procs = listProcs();
-    const fromDaemon = pid ? descendants(pid, procs) : [];
-    // After a daemon restart, older session processes are orphans; find them by the test user.
-    const ours = procs.filter((p) => p.comm === 'sshd' && p.state !== 'Z' && (p.uid === this.uid || fromDaemon.some((d) => d.pid === p.pid)));
-    const priv = procs.filter((p) => p.comm === 'sshd' && p.state !== 'Z' && ours.some((o) => o.ppid === p.pid) && p.pid !== pid);
-    return [...new Map([...ours, ...priv].map((p) => [p.pid, p])).values()];
+    const procs = listProcs().filter((p) => p.comm === 'sshd' && p.state !== 'Z' && p.pid !== pid);
+    const fromDaemon = new Set(pid ? descendants(pid).map((p) => p.pid) : []);
+    const userRe = new RegExp(`^sshd: ${this.user}[ @]`);
+    return procs.filter((p) => fromDaemon.has(p.pid) || userRe.test(cmdlineOf(p.pid) ?? ''));
   }
 
   dropConnections(): void {
