@@ -41,13 +41,15 @@ function stepDuration(s: TaskStep): string | null {
 export interface TaskProgressViewProps {
   task: Task;
   onCancel?: () => void;
+  /** Cancel was asked for and the task has not stopped yet. */
+  cancelling?: boolean;
   cancelError?: ErrorPayload | null;
   /** Shown under a failure: the context-specific next step, when the error alone may not say it. */
   failureHint?: string;
 }
 
 /** The one way a long action is shown: steps, progress, the question it waits on, the error, cancel. */
-export function TaskProgressView({ task, onCancel, cancelError, failureHint }: TaskProgressViewProps) {
+export function TaskProgressView({ task, onCancel, cancelling, cancelError, failureHint }: TaskProgressViewProps) {
   const finished = isTaskFinished(task);
   const pct = Math.round(taskFraction(task) * 100);
   return (
@@ -58,8 +60,8 @@ export function TaskProgressView({ task, onCancel, cancelError, failureHint }: T
           {STATE_TEXT[task.state]}
         </span>
         {!finished && onCancel ? (
-          <button type="button" className="btn btn-small" onClick={onCancel} data-testid="task-cancel">
-            Cancel
+          <button type="button" className="btn btn-small" onClick={onCancel} disabled={cancelling} data-testid="task-cancel" data-cancelling={cancelling ? 'true' : undefined}>
+            {cancelling ? 'Cancelling…' : 'Cancel'}
           </button>
         ) : null}
       </header>
@@ -74,7 +76,8 @@ export function TaskProgressView({ task, onCancel, cancelError, failureHint }: T
             </span>
             <span className="step-label">{s.label}</span>
             <span className="step-detail" data-testid={`task-step-${s.id}-detail`}>
-              {s.detail ?? ''}
+              {/* The task's error is shown in full below; repeating it beside the step only adds noise. */}
+              {s.state === 'failed' && s.detail === task.error?.message ? 'see below' : (s.detail ?? '')}
             </span>
             <span className="step-time">{stepDuration(s) ?? (s.state === 'running' && s.progress !== undefined ? `${Math.round(s.progress * 100)} %` : '')}</span>
             {s.state === 'running' && s.progress !== undefined ? (
@@ -108,12 +111,17 @@ export function TaskProgress({ taskId, failureHint }: { taskId: string; failureH
   const task = useApp((s) => s.tasks[taskId]);
   const cancelTask = useApp((s) => s.cancelTask);
   const [cancelError, setCancelError] = useState<ErrorPayload | null>(null);
+  const [cancelling, setCancelling] = useState(false);
   if (!task) return null;
   const onCancel = (): void => {
     setCancelError(null);
+    setCancelling(true);
     void cancelTask(task.id).then((r) => {
-      if (!r.ok) setCancelError(r.error);
+      if (!r.ok) {
+        setCancelling(false);
+        setCancelError(r.error);
+      }
     });
   };
-  return <TaskProgressView task={task} onCancel={onCancel} cancelError={cancelError} {...(failureHint ? { failureHint } : {})} />;
+  return <TaskProgressView task={task} onCancel={onCancel} cancelling={cancelling} cancelError={cancelError} {...(failureHint ? { failureHint } : {})} />;
 }

@@ -50,7 +50,26 @@ describe('app store', () => {
       ['tasks.answer', { id: 'a', answer: { kind: 'trust-host-key', trust: true } }],
       ['tasks.cancel', { id: 'a' }],
     ]);
-    expect(store.getState().tasks.a?.state).toBe('cancelled');
+    // The first reply seeds the unknown task; later state comes from task.updated events.
+    expect(store.getState().tasks.a?.state).toBe('running');
+  });
+
+  it('keeps newer event state when a reply carries an older snapshot of the same task', async () => {
+    const started = sampleTask({ id: 'add-2', state: 'running' });
+    const asking = sampleTask({ id: 'add-2', state: 'needs-input', prompt: { kind: 'passphrase', keyFile: '/k' } });
+    const api = apiAnswering({
+      'hosts.add': () => {
+        // The controller publishes the prompt before its reply (holding the start snapshot) goes out.
+        store.getState().upsertTask(asking);
+        store.getState().setHosts([sampleHost('gpu2', { state: 'checking' })]);
+        return { host: sampleHost('gpu2', { state: 'unknown' }), task: started };
+      },
+    });
+    const store = createAppStore(api);
+    await store.getState().addHost({ kind: 'ssh', name: 'gpu2', target: { host: 'h' } });
+    expect(store.getState().tasks['add-2']).toEqual(asking);
+    expect(store.getState().hosts.map((h) => h.state)).toEqual(['checking']);
+    expect(store.getState().hostTaskIds.gpu2).toBe('add-2');
   });
 
   it('never lets a stale snapshot revive a finished task', () => {

@@ -36,11 +36,10 @@ export const createHostsSlice =
       const r = await attempt(() => api.call('hosts.add', params));
       if (!r.ok) return r;
       const { host, task } = r.value;
-      get().upsertTask(task);
+      get().seedTask(task);
+      // As with tasks, hosts.changed events are the current state; the reply only fills a gap.
       set((s) => ({
-        hosts: s.hosts.some((h) => h.config.name === host.config.name)
-          ? s.hosts.map((h) => (h.config.name === host.config.name ? host : h))
-          : [...s.hosts, host],
+        hosts: s.hosts.some((h) => h.config.name === host.config.name) ? s.hosts : [...s.hosts, host],
         hostTaskIds: { ...s.hostTaskIds, [host.config.name]: task.id },
       }));
       return { ok: true, value: task };
@@ -48,7 +47,7 @@ export const createHostsSlice =
     checkHost: async (name) => {
       const r = await attempt(() => api.call('hosts.check', { name }));
       if (r.ok) {
-        get().upsertTask(r.value);
+        get().seedTask(r.value);
         set((s) => ({ hostTaskIds: { ...s.hostTaskIds, [name]: r.value.id } }));
       }
       return r;

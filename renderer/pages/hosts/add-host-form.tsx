@@ -6,7 +6,6 @@ import { isTaskFinished } from '../../../common/task';
 import { ErrorCallout } from '../../components/error-callout';
 import { TaskProgress } from '../../components/task-progress';
 import { useApp } from '../../store/app-store';
-import { hostStateLook } from './host-state';
 
 export interface AddHostFields {
   name: string;
@@ -103,7 +102,6 @@ export function AddHostForm() {
 
   const task = attempt ? tasks[attempt.taskId] : undefined;
   const running = task !== undefined && !isTaskFinished(task);
-  const savedHost = attempt ? hosts.find((h) => h.config.name === attempt.name) : undefined;
   const set = (k: keyof AddHostFields) => (v: string) => setFields((f) => ({ ...f, [k]: v }));
 
   const submit = async (e: FormEvent): Promise<void> => {
@@ -198,7 +196,7 @@ export function AddHostForm() {
         <div className="add-host-progress">
           {attempt ? (
             <>
-              <TaskProgress taskId={attempt.taskId} failureHint={savedHost ? hostStateLook(savedHost.state).nextStep || undefined : undefined} />
+              <TaskProgress taskId={attempt.taskId} />
               {task?.state === 'succeeded' ? (
                 <div className="callout callout-ok" data-testid="add-host-success">
                   {attempt.name} is connected. Open it to see its GPUs, topology and software.

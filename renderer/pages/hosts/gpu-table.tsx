@@ -1,6 +1,11 @@
 import type { GpuInfo } from '../../../common/host';
 import { formatMiB, formatPercent } from '../../format';
 
+/** GPU UUIDs share long prefixes on one host; the tail is what tells them apart. */
+export function shortUuid(uuid: string): string {
+  return uuid.length <= 20 ? uuid : `${uuid.slice(0, 8)}…${uuid.slice(-8)}`;
+}
+
 export function GpuTable({ gpus }: { gpus: readonly GpuInfo[] }) {
   return (
     <table className="table" data-testid="gpu-table">
@@ -35,8 +40,8 @@ export function GpuTable({ gpus }: { gpus: readonly GpuInfo[] }) {
               <td className="mono" data-testid={`gpu-driver-${g.index}`}>
                 {g.driverVersion}
               </td>
-              <td className="mono muted uuid" title={g.uuid}>
-                {g.uuid}
+              <td className="mono muted" title={g.uuid}>
+                {shortUuid(g.uuid)}
               </td>
             </tr>
           );

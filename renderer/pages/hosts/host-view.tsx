@@ -90,7 +90,10 @@ function HostDetails({ host }: { host: HostStatus }) {
       if (!r.ok) setCheckError(r.error);
     });
   };
-  const showProblem = host.state !== 'connected' && host.state !== 'checking' && (host.message || look.nextStep);
+  const task = useApp((s) => (taskId ? s.tasks[taskId] : undefined));
+  // A failed task from this window already shows the error in full, with the next step under it.
+  const taskShowsFailure = task?.state === 'failed';
+  const showProblem = !taskShowsFailure && host.state !== 'connected' && host.state !== 'checking' && (host.message || look.nextStep);
   return (
     <div className="page" data-testid="host-view" data-host={name}>
       <nav className="crumbs">
