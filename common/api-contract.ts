@@ -2,6 +2,18 @@ import { z } from 'zod';
 import { HostStatus, SshTarget } from './host';
 import { Task, TaskAnswer } from './task';
 import { ErrorPayload } from './errors';
+import {
+  DeploymentLogLine,
+  DeploymentLogs,
+  DeploymentSample,
+  DeploymentSummary,
+  DeploymentView,
+  ForwardInfo,
+  PlanOutcome,
+  SpecInput,
+  TeardownOutcome,
+} from './deployment-view';
+import { Problem } from './deployment/problems';
 
 /**
  * The one typed API between the renderer and the controller. In Electron it is carried by the
@@ -34,6 +46,29 @@ export const ApiMethods = {
   'tasks.get': { params: z.object({ id: z.string() }), result: Task },
   'tasks.cancel': { params: z.object({ id: z.string() }), result: Task },
   'tasks.answer': { params: z.object({ id: z.string(), answer: TaskAnswer }), result: Task },
+  /** Validates and plans a spec against the hosts' facts; starts nothing. Problems are in the result, not thrown. */
+  'deployments.plan': { params: SpecInput, result: PlanOutcome },
+  /** Plans and starts a deployment (errors: spec-invalid with details.problems); the task follows it to ready (cancel tears it down). */
+  'deployments.apply': { params: SpecInput, result: z.object({ deployment: DeploymentSummary, task: Task, warnings: z.array(Problem) }) },
+  /** Deployments this controller made; refresh asks their hosts for the current state. */
+  'deployments.list': { params: z.object({ refresh: z.boolean().optional() }).optional(), result: z.array(DeploymentSummary) },
+  /** `id` is an id, a unique id prefix, or a deployment name. */
+  'deployments.status': { params: z.object({ id: z.string() }), result: DeploymentView },
+  'deployments.teardown': { params: z.object({ id: z.string() }), result: TeardownOutcome },
+  /** Last lines of each process (or one process / worker group); with follow, deployments.log events until deployments.unfollow. */
+  'deployments.logs': {
+    params: z.object({ id: z.string(), process: z.string().optional(), lines: z.int().min(0).max(10_000).optional(), follow: z.boolean().optional() }),
+    result: DeploymentLogs,
+  },
+  'deployments.unfollow': { params: z.object({ followId: z.string() }), result: z.object({ ok: z.boolean() }) },
+  /** The newest live-chart sample of each host of the deployment. */
+  'deployments.sample': { params: z.object({ id: z.string() }), result: z.array(DeploymentSample) },
+  /** deployments.sample events every intervalMs until deployments.unwatch. */
+  'deployments.watch': { params: z.object({ id: z.string() }), result: z.object({ watchId: z.string(), intervalMs: z.int() }) },
+  'deployments.unwatch': { params: z.object({ watchId: z.string() }), result: z.object({ ok: z.boolean() }) },
+  /** A port on 127.0.0.1 of this computer that reaches the deployment's router (SSH tunnel); kept until unforward or exit. */
+  'deployments.forward': { params: z.object({ id: z.string(), localPort: z.int().min(0).max(65535).optional() }), result: ForwardInfo },
+  'deployments.unforward': { params: z.object({ id: z.string(), localPort: z.int().optional() }), result: z.object({ closed: z.int() }) },
 } as const;
 export type ApiMethodName = keyof typeof ApiMethods;
 export type ApiParams<M extends ApiMethodName> = z.input<(typeof ApiMethods)[M]['params']>;
@@ -42,6 +77,9 @@ export type ApiResult<M extends ApiMethodName> = z.infer<(typeof ApiMethods)[M][
 export const ApiEvents = {
   'hosts.changed': z.array(HostStatus),
   'task.updated': Task,
+  'deployments.changed': z.array(DeploymentSummary),
+  'deployments.sample': DeploymentSample,
+  'deployments.log': DeploymentLogLine,
 } as const;
 export type ApiEventName = keyof typeof ApiEvents;
 export type ApiEvent<E extends ApiEventName> = z.infer<(typeof ApiEvents)[E]>;

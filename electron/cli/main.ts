@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { UserFacingError } from '../../common/errors';
 import { HANDOFF_VERSION } from '../../common/version';
 import { registerHostCommands } from './hosts-commands';
+import { registerDeployCommands } from './deploy-commands';
 import { registerServeCommand } from './serve-command';
 
 export function buildProgram(): Command {
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError('(run "handoff --help" for usage)');
   registerHostCommands(program);
+  registerDeployCommands(program);
   registerServeCommand(program);
   return program;
 }

@@ -6,6 +6,7 @@ import { HANDOFF_VERSION } from '../../common/version';
 import type { ApiHandler } from './api-handler';
 import { HostService } from './hosts/host-service';
 import { TaskRunner } from './tasks/task-runner';
+import { DeploymentService } from './deployments/deployment-service';
 import type { AgentArtifacts } from './agent/agent-install';
 import type { SshHostOptions } from './hosts/ssh-host';
 
@@ -26,6 +27,7 @@ type Handlers = { [M in keyof typeof ApiMethods]: (params: unknown) => Promise<u
 export class Controller implements ApiHandler {
   readonly tasks = new TaskRunner();
   readonly hosts: HostService;
+  readonly deployments: DeploymentService;
   private readonly events = new EventEmitter<{ event: [ApiEventEnvelope] }>();
   private readonly handlers: Handlers;
 
@@ -33,6 +35,10 @@ export class Controller implements ApiHandler {
     this.hosts = new HostService({ home: opts.home, artifacts: opts.artifacts, ...(opts.localAgentHome ? { localAgentHome: opts.localAgentHome } : {}), ...(opts.ssh ? { ssh: opts.ssh } : {}) }, this.tasks);
     this.tasks.on('updated', (t) => this.publish('task.updated', t));
     this.hosts.on('changed', (list) => this.publish('hosts.changed', list));
+    this.deployments = new DeploymentService({ home: opts.home, hosts: this.hosts, tasks: this.tasks });
+    this.deployments.on('changed', (list) => this.publish('deployments.changed', list));
+    this.deployments.on('sample', (s) => this.publish('deployments.sample', s));
+    this.deployments.on('log', (l) => this.publish('deployments.log', l));
     const p = <M extends keyof typeof ApiMethods>(m: M, raw: unknown): z.infer<(typeof ApiMethods)[M]['params']> =>
       parseOrThrow(ApiMethods[m].params as unknown as z.ZodType<z.infer<(typeof ApiMethods)[M]['params']>>, raw, `parameters of ${m}`, 'invalid-params');
     this.handlers = {
@@ -51,6 +57,27 @@ export class Controller implements ApiHandler {
         const { id, answer } = p('tasks.answer', raw);
         return this.tasks.answer(id, answer);
       },
+      'deployments.plan': async (raw) => this.deployments.plan(p('deployments.plan', raw)),
+      'deployments.apply': async (raw) => this.deployments.apply(p('deployments.apply', raw)),
+      'deployments.list': async (raw) => this.deployments.list(p('deployments.list', raw) ?? {}),
+      'deployments.status': async (raw) => this.deployments.status(p('deployments.status', raw).id),
+      'deployments.teardown': async (raw) => this.deployments.teardown(p('deployments.teardown', raw).id),
+      'deployments.logs': async (raw) => {
+        const { id, follow, ...opts } = p('deployments.logs', raw);
+        return follow ? this.deployments.logsFollowed(id, opts) : this.deployments.logs(id, opts);
+      },
+      'deployments.unfollow': async (raw) => ({ ok: this.deployments.unfollow(p('deployments.unfollow', raw).followId) }),
+      'deployments.sample': async (raw) => this.deployments.sample(p('deployments.sample', raw).id),
+      'deployments.watch': async (raw) => this.deployments.watch(p('deployments.watch', raw).id),
+      'deployments.unwatch': async (raw) => ({ ok: await this.deployments.unwatch(p('deployments.unwatch', raw).watchId) }),
+      'deployments.forward': async (raw) => {
+        const { id, localPort } = p('deployments.forward', raw);
+        return this.deployments.forward(id, localPort === undefined ? {} : { localPort });
+      },
+      'deployments.unforward': async (raw) => {
+        const { id, localPort } = p('deployments.unforward', raw);
+        return { closed: await this.deployments.unforward(id, localPort) };
+      },
     };
   }
 
@@ -67,6 +94,8 @@ export class Controller implements ApiHandler {
   }
 
   async close(): Promise<void> {
+    // First: a deploy task cancelled by closing leaves the deployment running on its hosts.
+    await this.deployments.close();
     for (const t of this.tasks.list()) this.tasks.cancel(t.id);
     await this.hosts.close();
   }

@@ -142,6 +142,12 @@ export class HostService extends EventEmitter<{ changed: [HostStatus[]] }> {
     return conn.agent;
   }
 
+  /** The live SSH session of a host, connecting without prompts if needed (tunnels); null for this computer. */
+  async session(name: string, signal?: AbortSignal): Promise<SshSession | null> {
+    await this.agent(name, signal);
+    return this.live.get(name)?.session ?? null;
+  }
+
   disconnect(name: string): void {
     const live = this.live.get(name);
     if (!live) return;
