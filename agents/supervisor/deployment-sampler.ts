@@ -55,7 +55,8 @@ export class DeploymentSampler {
           const snap = snapshotFromText(res.body, Date.now());
           const values = deriveSample(snap, this.previous.get(key) ?? null);
           this.previous.set(key, snap);
-          perProcess[t.name] = values as Record<string, number>;
+          // NaN/Inf (an exporter's odd value) cannot travel as JSON numbers; leave them out.
+          perProcess[t.name] = Object.fromEntries(Object.entries(values).filter(([, v]) => Number.isFinite(v)));
         } catch (err) {
           errors[t.name] = err instanceof Error ? err.message : String(err);
         }

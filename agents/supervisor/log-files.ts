@@ -21,6 +21,9 @@ export function rotateIfLarge(file: string, maxBytes: number, keep: number): boo
     return false;
   }
   if (size <= maxBytes) return false;
+  // Copied aside first and renamed into place, so a reader never sees a half-written `.1`.
+  const tmp = `${rotatedName(file, 1)}.tmp`;
+  fs.copyFileSync(file, tmp);
   fs.rmSync(rotatedName(file, keep), { force: true });
   for (let i = keep - 1; i >= 1; i--) {
     try {
@@ -29,7 +32,7 @@ export function rotateIfLarge(file: string, maxBytes: number, keep: number): boo
       // Not there yet.
     }
   }
-  fs.copyFileSync(file, rotatedName(file, 1));
+  fs.renameSync(tmp, rotatedName(file, 1));
   fs.truncateSync(file, 0);
   return true;
 }
