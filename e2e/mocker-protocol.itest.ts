@@ -71,7 +71,7 @@ describe('mocker HTTP API (vLLM 0.32 shapes)', () => {
     const events = sseData(r.text);
     const chunks = events.slice(0, -1).map((e) => JSON.parse(e) as Record<string, unknown>);
     const first = chunks[0]!;
-    expect(Object.keys(first)).toEqual(['id', 'object', 'created', 'model', 'choices', 'prompt_token_ids', 'prompt_text']);
+    expect(Object.keys(first)).toEqual(['id', 'object', 'created', 'model', 'choices', 'usage', 'prompt_token_ids', 'prompt_text']);
     expect((first['choices'] as { delta: unknown }[])[0]!.delta).toEqual({ role: 'assistant', content: '' });
     const content = chunks.slice(1, 4);
     expect(content.every((c) => c['object'] === 'chat.completion.chunk' && c['usage'] !== undefined)).toBe(true);

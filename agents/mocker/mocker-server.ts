@@ -265,6 +265,7 @@ export function createMockerServer(d: ServerDeps): http.Server {
             out += writer.roleChunk();
           }
           const usage = continuousUsage ? usageFor(er) : undefined;
+          if (out && usage) out = writer.roleChunk(usage);
           if (ev.finishReason === null) {
             res.write(out + writer.token(ev.text, usage));
             return;

@@ -262,15 +262,16 @@ export class ChunkWriter {
     this.tailNull = kind === 'chat' ? `},"logprobs":null,"finish_reason":null,"token_ids":null}]}` : `,"logprobs":null,"finish_reason":null,"stop_reason":null,"prompt_token_ids":null,"token_ids":null}]}`;
   }
 
-  /** Chat only: the first chunk, with the role and empty content. */
-  roleChunk(): string {
-    return `data: ${this.head}"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}],"prompt_token_ids":null,"prompt_text":null}\n\n`;
+  /** Chat only: the first chunk, with the role and empty content (and usage so far when continuous). */
+  roleChunk(usage?: Usage): string {
+    const u = usage ? `,"usage":${JSON.stringify({ prompt_tokens: usage.prompt_tokens, total_tokens: usage.prompt_tokens, completion_tokens: 0, completion_tokens_details: null })}` : '';
+    return `data: ${this.head}"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]${u},"prompt_token_ids":null,"prompt_text":null}\n\n`;
   }
 
   token(text: string, usage?: Usage): string {
     const t = JSON.stringify(text);
-    if (usage) return `data: ${this.withUsage(this.body(t, null, null), usage)}\n\n`;
-    return this.kind === 'chat' ? `data: ${this.head}"delta":{"content":${t}${this.tailNull}\n\n` : `data: ${this.head}"text":${t}${this.tailNull}\n\n`;
+    const body = this.kind === 'chat' ? `${this.head}"delta":{"content":${t}${this.tailNull}` : `${this.head}"text":${t}${this.tailNull}`;
+    return `data: ${usage ? this.withUsage(body, usage) : body}\n\n`;
   }
 
   final(text: string, finishReason: string, stopReason: string | null, usage?: Usage): string {
