@@ -99,6 +99,7 @@ class RequestContext {
     const t = this.trace;
     t.finishedAtMs = nowMs();
     if (this.scanner && t.outputTokens === null) {
+      this.scanner.finish();
       t.firstTokenAtMs = this.scanner.firstTokenAtMs;
       t.lastTokenAtMs = this.scanner.lastTokenAtMs;
       t.outputTokens = this.scanner.tokenChunks;
@@ -468,7 +469,7 @@ function relay(ctx: RequestContext, worker: Worker, up: http.IncomingMessage, re
       const endAtMs = nowMs();
       res.end();
       if (ctx.aborted) return resolve();
-      const usage = scanner ? scanner.usage() : usageOf(keptBytes <= 8 << 20 ? Buffer.concat(kept).toString('utf8') : null);
+      const usage = scanner ? scanner.finish() : usageOf(keptBytes <= 8 << 20 ? Buffer.concat(kept).toString('utf8') : null);
       if (scanner) {
         t.firstTokenAtMs = scanner.firstTokenAtMs;
         t.lastTokenAtMs = scanner.lastTokenAtMs;

@@ -25,9 +25,11 @@ describe('SseScanner', () => {
 
   it('reads usage from the final usage-only chunk and does not count it as a token', () => {
     const s = new SseScanner();
-    s.push(Buffer.from(ev({ choices: [{ index: 0, text: 'a' }] }) + ev({ choices: [], usage: { prompt_tokens: 7, completion_tokens: 1, total_tokens: 8 } }) + 'data: [DONE]\n\n'), 1);
-    expect(s.tokenChunks).toBe(1);
-    expect(s.usage()).toEqual({ promptTokens: 7, completionTokens: 1 });
+    s.push(Buffer.from(ev({ choices: [{ index: 0, text: 'a' }] }) + ev({ choices: [{ index: 0, text: 'b' }] })), 1);
+    s.push(Buffer.from(ev({ choices: [], usage: { prompt_tokens: 7, completion_tokens: 2, total_tokens: 9 } }) + 'data: [DONE]\n\n'), 2);
+    expect(s.finish()).toEqual({ promptTokens: 7, completionTokens: 2 });
+    expect(s.tokenChunks).toBe(2);
+    expect(s.lastTokenAtMs).toBe(1);
   });
 
   it('records an in-stream error event', () => {
@@ -38,7 +40,7 @@ describe('SseScanner', () => {
 
   it('counts reasoning and tool-call deltas as tokens and ignores comments', () => {
     const s = new SseScanner();
-    s.push(Buffer.from(': keep-alive\n\n' + chatDelta({ reasoning_content: 'think' }) + chatDelta({ tool_calls: [{ index: 0 }] })), 5);
+    s.push(Buffer.from(': keep-alive\n\n' + chatDelta({ reasoning_content: 'think' }) + ': ping\ndata: ' + JSON.stringify({ choices: [{ index: 0, delta: { tool_calls: [{ index: 0 }] } }] }) + '\n\n'), 5);
     expect(s.tokenChunks).toBe(2);
     expect(s.firstTokenAtMs).toBe(5);
   });

@@ -1,15 +1,20 @@
-import { StringDecoder } from 'node:string_decoder';
-
 export interface UsageCounts {
   promptTokens: number | null;
   completionTokens: number | null;
 }
 
+const LF = 0x0a;
+const DATA = Buffer.from('data:');
+const DONE = Buffer.from('[DONE]');
+const ERROR = Buffer.from('{"error"');
+
 /**
- * Watches an OpenAI SSE stream as it is relayed, cheaply: JSON is parsed only until the first
- * text-carrying chunk is seen (to time the first token), then chunks are counted by substring
- * checks; the last data payload is kept so a usage block, when the client asked for one, gives
- * exact counts at the end.
+ * Watches an OpenAI SSE stream as it is relayed, cheaply (it runs for every token): it works on the
+ * raw bytes with byte searches only (event boundaries are ASCII, so UTF-8 never needs decoding),
+ * parses JSON only until the first text-carrying chunk is seen (to time the first token), then
+ * counts every data event as a token chunk. `finish()` parses the last payload once: a usage-only
+ * chunk (`"choices": []`, sent when the client asked for usage) is taken back out of the count, and
+ * its usage block gives exact counts.
  */
 export class SseScanner {
   firstTokenAtMs: number | null = null;
@@ -18,53 +23,93 @@ export class SseScanner {
   done = false;
   /** Message of an in-stream `data: {"error": …}` event (vLLM reports mid-stream failures this way). */
   errorMessage: string | null = null;
-  private lastPayload: string | null = null;
-  private rest = '';
-  private readonly decoder = new StringDecoder('utf8');
+  private rest: Buffer | null = null;
+  private lastBuf: Buffer | null = null;
+  private lastStart = 0;
+  private lastEnd = 0;
+  private lastCounted = false;
+  private previousTokenAtMs: number | null = null;
+  private finished: UsageCounts | null = null;
 
   push(chunk: Buffer, nowMs: number): void {
-    const text = this.rest + this.decoder.write(chunk);
+    const buf = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
+    const len = buf.length;
     let start = 0;
+    let pos = 0;
     for (;;) {
-      const end = text.indexOf('\n\n', start);
-      if (end < 0) break;
-      this.event(text.slice(start, end), nowMs);
-      start = end + 2;
+      const i = buf.indexOf(LF, pos);
+      if (i < 0 || i + 1 >= len) break;
+      if (buf[i + 1] !== LF) {
+        pos = i + 1;
+        continue;
+      }
+      this.event(buf, start, i, nowMs);
+      start = pos = i + 2;
     }
-    this.rest = start === 0 ? text : text.slice(start);
+    // Copy the unfinished tail: the chunk it points into belongs to the socket stream.
+    this.rest = start >= len ? null : Buffer.from(buf.subarray(start));
   }
 
-  private event(ev: string, nowMs: number): void {
-    // An event may carry comment or other field lines; the data line is what matters.
-    const at = ev.startsWith('data:') ? 0 : ev.indexOf('\ndata:') + 1;
-    if (at === 0 && !ev.startsWith('data:')) return;
-    let payload = ev.slice(at + 5);
-    if (payload.startsWith(' ')) payload = payload.slice(1);
-    if (payload.startsWith('[DONE]')) {
+  /** One event, bytes [start, end) of buf (offsets, not views: a view costs more than the search). */
+  private event(buf: Buffer, start: number, end: number, nowMs: number): void {
+    let at: number;
+    if (startsWith(buf, DATA, start, end)) at = start + DATA.length;
+    else {
+      // Comment or other field lines first: find the data line.
+      let i = buf.indexOf(LF, start);
+      while (i >= 0 && i < end && !startsWith(buf, DATA, i + 1, end)) i = buf.indexOf(LF, i + 1);
+      if (i < 0 || i >= end) return;
+      at = i + 1 + DATA.length;
+    }
+    if (buf[at] === 0x20) at++;
+    if (startsWith(buf, DONE, at, end)) {
       this.done = true;
       return;
     }
-    this.lastPayload = payload;
-    if (payload.startsWith('{"error"')) {
-      this.errorMessage = errorOf(payload);
+    this.lastBuf = buf;
+    this.lastStart = at;
+    this.lastEnd = end;
+    if (startsWith(buf, ERROR, at, end)) {
+      this.errorMessage = errorOf(buf.toString('utf8', at, end));
+      this.lastCounted = false;
       return;
     }
-    let hasToken: boolean;
     if (this.firstTokenAtMs === null) {
-      hasToken = carriesText(payload);
-      if (hasToken) this.firstTokenAtMs = nowMs;
-    } else {
-      hasToken = payload.includes('"choices":[{') || (payload.includes('"choices": [{'));
+      this.lastCounted = carriesText(buf.toString('utf8', at, end));
+      if (!this.lastCounted) return;
+      this.firstTokenAtMs = nowMs;
     }
-    if (hasToken) {
-      this.tokenChunks++;
-      this.lastTokenAtMs = nowMs;
-    }
+    this.lastCounted = true;
+    this.tokenChunks++;
+    this.previousTokenAtMs = this.lastTokenAtMs;
+    this.lastTokenAtMs = nowMs;
   }
 
-  /** Usage from the last data payload (present when stream_options.include_usage was set). */
-  usage(): UsageCounts {
-    return usageOf(this.lastPayload);
+  /** Call once the stream ended: settles the counts and returns the usage block, if any. */
+  finish(): UsageCounts {
+    if (this.finished) return this.finished;
+    const json = this.lastBuf ? this.lastBuf.toString('utf8', this.lastStart, this.lastEnd) : null;
+    this.finished = usageOf(json);
+    if (json && this.lastCounted && hasEmptyChoices(json)) {
+      this.tokenChunks--;
+      this.lastTokenAtMs = this.previousTokenAtMs;
+    }
+    return this.finished;
+  }
+}
+
+function startsWith(buf: Buffer, prefix: Buffer, at: number, end: number): boolean {
+  if (end - at < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (buf[at + i] !== prefix[i]) return false;
+  return true;
+}
+
+function hasEmptyChoices(json: string): boolean {
+  try {
+    const v: unknown = JSON.parse(json);
+    return isRecord(v) && Array.isArray(v.choices) && v.choices.length === 0;
+  } catch {
+    return false;
   }
 }
 
