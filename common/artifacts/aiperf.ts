@@ -4,6 +4,7 @@ import type { RequestRecord, Workload } from '../run-record';
 import { definedOnly, type ArtifactReading } from './artifact-reading';
 import { emptyReported } from './imported-run';
 import { at, JsonObject, numAt, parseArtifact, parseJsonText, strAt } from './parse-json';
+import { mayHoldSecret, redactLines } from './redact';
 import { addReported } from './reported';
 
 /** Workload from AIPerf's input_config (UserConfig) and, in schema 1.x, run_info. */
@@ -89,7 +90,7 @@ export function readAiperfJson(fileName: string, text: string): ArtifactReading 
 
 // One profile_export.jsonl line (reference §3.4). Lists are checked element by element in the
 // conversion loop, which walks them anyway; zod checks the shape.
-const MetricValue = z.object({ value: z.union([z.number(), z.array(z.unknown())]).nullable(), unit: z.string() });
+const MetricValue = z.object({ value: z.union([z.number(), z.custom<unknown[]>((v) => Array.isArray(v), 'expected a number or a list')]).nullable(), unit: z.string() });
 const AiperfRecordLine = z.object({
   metadata: z.object({
     x_request_id: z.string().nullable().optional(),
@@ -135,6 +136,8 @@ export function readAiperfJsonl(fileName: string, text: string): ArtifactReading
   let streaming = false;
   let lineNo = 0;
   let start = 0;
+  const secretLines: number[] = [];
+  const seen = new Map<string, boolean>();
   const n = text.length;
   while (start < n) {
     let end = text.indexOf('\n', start);
@@ -153,6 +156,7 @@ export function readAiperfJsonl(fileName: string, text: string): ArtifactReading
       }
       throw new UserFacingError('artifact-invalid', `${fileName}, line ${lineNo} is not JSON (${err instanceof Error ? err.message : String(err)}); expected one AIPerf record per line: {"metadata":…,"metrics":…,"error":…}.`);
     }
+    if (mayHoldSecret(parsed, seen)) secretLines.push(lineNo - 1);
     const r = AiperfRecordLine.safeParse(parsed);
     if (!r.success) {
       const issue = r.error.issues[0]!;
@@ -220,5 +224,5 @@ export function readAiperfJsonl(fileName: string, text: string): ArtifactReading
   }
   const notes: string[] = [];
   const schema = prerelease && !sawCurrent ? 'aiperf-jsonl pre-release (timestamp_ns, credit_phase, ttft/ttst)' : 'aiperf-jsonl v0.1.1+';
-  return { kind: 'aiperf-jsonl', schema, requests, streaming, notes };
+  return { kind: 'aiperf-jsonl', schema, requests, streaming, notes, redactedText: redactLines(text, secretLines) };
 }

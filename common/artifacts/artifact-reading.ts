@@ -16,6 +16,8 @@ export interface ArtifactReading {
   notes?: string[];
   /** The records' send times are not real (older vLLM results): no duration or throughput. */
   noTimeline?: boolean;
+  /** The file's text with secrets redacted, when the reader did it more cheaply than redactText. */
+  redactedText?: string;
 }
 
 /** Drops undefined fields so merging workloads never overwrites a known value with nothing. */

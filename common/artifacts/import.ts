@@ -123,7 +123,7 @@ export function importArtifacts(files: readonly ArtifactFile[]): ImportedRun {
     recomputed,
     disagreements,
     comparedCount,
-    files: recognised.map((r) => ({ name: r.file.name, kind: r.kind, text: redactText(r.file.text) })),
+    files: recognised.map((r, i) => ({ name: r.file.name, kind: r.kind, text: readings[i]!.redactedText ?? redactText(r.file.text) })),
     ignored,
     notes: notes.map(redactText),
   };

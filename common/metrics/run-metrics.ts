@@ -63,6 +63,9 @@ export function computeRunMetrics(records: readonly RequestRecord[], opts: RunMe
   let totalContent = 0;
   let totalReasoning = 0;
   let reasoningKnown = false;
+  // Chunk gaps are pooled over every request: millions of values, so a growable typed array.
+  let icl = new Float64Array(4096);
+  let iclN = 0;
 
   for (const rec of records) {
     if (rec.phase === 'warmup') continue;
@@ -87,14 +90,19 @@ export function computeRunMetrics(records: readonly RequestRecord[], opts: RunMe
     totalReasoning += v.reasoningTokenCount ?? 0;
     if (streaming && rec.chunkNs) {
       const c = rec.chunkNs;
-      for (let i = 1; i < c.length; i++) cols.iclMs.push(((c[i] as number) - (c[i - 1] as number)) / NS_PER_MS);
+      if (iclN + c.length > icl.length) {
+        const grown = new Float64Array(Math.max(icl.length * 2, iclN + c.length));
+        grown.set(icl.subarray(0, iclN));
+        icl = grown;
+      }
+      for (let i = 1; i < c.length; i++) icl[iclN++] = ((c[i] as number) - (c[i - 1] as number)) / NS_PER_MS;
     }
     if (slos && isGood(v, slos)) good++;
   }
 
   const distributions: RunMetrics['distributions'] = {};
   for (const k of Object.keys(cols) as DistributionMetricKey[]) {
-    const s = summarize(cols[k]);
+    const s = summarize(k === 'iclMs' ? icl.subarray(0, iclN) : cols[k]);
     if (s) distributions[k] = s;
   }
   const scalars: RunMetrics['scalars'] = { requestCount: withTokens, errorCount: errors };
