@@ -62,4 +62,10 @@ export default tseslint.config(
     files: ['renderer/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'ssh2', 'fs', 'child_process'], message: 'The renderer talks only to the typed API (common/api-contract.ts).' }] }] },
   },
+  {
+    // CommonJS test scripts (e.g. the electron stub that bundles require at run time).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { ...globals.node } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

@@ -16,7 +16,7 @@ export async function buildRenderer(): Promise<void> {
  * Electron main and preload as CommonJS bundles. The preload runs sandboxed, where only
  * 'electron' and a few built-ins can be required, so everything else must be bundled in.
  */
-export async function buildElectron(): Promise<void> {
+export async function buildElectron(outDir: string = path.join(repoRoot, 'dist/electron')): Promise<void> {
   const common = {
     bundle: true,
     platform: 'node' as const,
@@ -30,7 +30,7 @@ export async function buildElectron(): Promise<void> {
   await esbuild({
     ...common,
     entryPoints: [path.join(repoRoot, 'electron/main/main.ts')],
-    outfile: path.join(repoRoot, 'dist/electron/main.cjs'),
+    outfile: path.join(outDir, 'main.cjs'),
     // import.meta.url is not defined in CommonJS; give bundled code a stand-in pointing at the bundle.
     define: { 'import.meta.url': '__handoffImportMetaUrl' },
     banner: { js: "const __handoffImportMetaUrl = require('url').pathToFileURL(__filename).href;" },
@@ -38,7 +38,7 @@ export async function buildElectron(): Promise<void> {
   await esbuild({
     ...common,
     entryPoints: [path.join(repoRoot, 'electron/main/preload.ts')],
-    outfile: path.join(repoRoot, 'dist/electron/preload.cjs'),
+    outfile: path.join(outDir, 'preload.cjs'),
     platform: 'browser',
   });
 }
