@@ -3,7 +3,7 @@
  * runtime upload) under 8 s, and a repeat check under 1 s, beside a bare ssh2 connect + exec
  * measured in the same run.
  */
-import { Client } from 'ssh2';
+import ssh2 from 'ssh2';
 import fs from 'node:fs';
 import type { BenchRow } from './bench-row';
 import { startSshd, sshdUnavailableReason, type SshdInstance } from '../e2e/harness/sshd';
@@ -13,7 +13,7 @@ import { buildNodeRuntime } from '../build/node-runtime';
 function bareConnectExec(s: SshdInstance): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const c = new Client();
+    const c = new ssh2.Client();
     c.on('ready', () => {
       c.exec('true', (err, ch) => {
         if (err) return reject(err);
