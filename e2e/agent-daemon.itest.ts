@@ -180,6 +180,20 @@ describe('agent daemon and attach (from the bundle)', () => {
     await expect(fs.access(layout.pidFile)).rejects.toThrow();
   });
 
+  it('can be replaced: right after agent.shutdown the next attach starts a new daemon whose socket outlives the old one', async () => {
+    const old = attach();
+    const { pid: oldPid } = await old.client.hello(HANDOFF_VERSION);
+    await old.client.call('agent.shutdown', {});
+    await old.exited;
+    const fresh = attach();
+    const { pid: newPid } = await fresh.client.hello(HANDOFF_VERSION);
+    expect(newPid).not.toBe(oldPid);
+    await expect.poll(() => pidAlive(oldPid)).toBe(false);
+    const again = spawnAttach(bundle, home, { args: ['--no-start'] });
+    attaches.push(again);
+    expect((await again.client.hello(HANDOFF_VERSION)).pid).toBe(newPid);
+  });
+
   it('shuts down gracefully on SIGTERM and the next attach starts a fresh daemon', async () => {
     const { pid } = await attach().client.hello(HANDOFF_VERSION);
     process.kill(pid, 'SIGTERM');

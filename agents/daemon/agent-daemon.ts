@@ -6,7 +6,7 @@ import { errorFields, type AgentLogger } from '../rpc/agent-logger';
 import { MethodRegistry } from '../rpc/method-registry';
 import { RpcServerConnection, type ConnectionOptions } from '../rpc/rpc-connection';
 import { MAX_UNIX_SOCKET_PATH_BYTES, probeSocket } from './socket-probe';
-import { pidAlive, withStartLock } from './start-lock';
+import { withStartLock } from './start-lock';
 
 /**
  * The per-host, per-user agent daemon: a unix socket (mode 0600, in a 0700 directory) serving
@@ -23,7 +23,7 @@ export interface DaemonApi {
   broadcast(method: string, params?: unknown): void;
   /** Runs on graceful shutdown (SIGTERM, agent.shutdown), in reverse registration order. */
   onShutdown(fn: () => Promise<void> | void): void;
-  /** Number of attached clients. */
+  /** Number of attached clients that completed the handshake. */
   clientCount(): number;
   /** Starts a graceful shutdown; resolves when it is done. */
   shutdown(reason: string): Promise<void>;
@@ -53,6 +53,7 @@ export class AgentDaemon {
   private readonly connections = new Set<RpcServerConnection>();
   private readonly shutdownHooks: Array<() => Promise<void> | void> = [];
   private stopping: Promise<void> | null = null;
+  private socketIno: number | null = null;
   private readonly log: AgentLogger;
   private resolveDone!: () => void;
   /** Resolves once the daemon has fully stopped. */
@@ -84,7 +85,7 @@ export class AgentDaemon {
       startedAt: this.startedAt,
       broadcast: (m, p) => this.broadcast(m, p),
       onShutdown: (fn) => this.shutdownHooks.push(fn),
-      clientCount: () => this.connections.size,
+      clientCount: () => this.clientCount,
       shutdown: (reason) => this.shutdown(reason),
     };
   }
@@ -93,8 +94,11 @@ export class AgentDaemon {
     for (const c of this.connections) if (c.handshakeDone) c.notify(method, params);
   }
 
+  /** Clients past the handshake: bare connections (a starting daemon probing the socket) do not count. */
   get clientCount(): number {
-    return this.connections.size;
+    let n = 0;
+    for (const c of this.connections) if (c.handshakeDone) n++;
+    return n;
   }
 
   shutdown(reason: string): Promise<void> {
@@ -159,6 +163,7 @@ export class AgentDaemon {
       process.umask(oldMask);
     }
     await fs.chmod(socket, 0o600);
+    this.socketIno = (await fs.stat(socket)).ino;
     const tmp = `${pidFile}.${process.pid}.tmp`;
     await fs.writeFile(tmp, `${process.pid}\n`, { mode: 0o600 });
     await fs.rename(tmp, pidFile);
@@ -178,12 +183,15 @@ export class AgentDaemon {
     });
   }
 
-  /** Removes the socket and pid file only while they are still ours (a successor may own them). */
+  /**
+   * Removes the socket and pid file only while they are still ours: a successor daemon may already
+   * have bound the same path (Node unlinks the socket when the server closes, before clients are
+   * gone), and deleting its socket would orphan it.
+   */
   private async removeOwnFiles(): Promise<void> {
-    const pid = await readPid(this.layout.pidFile);
-    if (pid !== process.pid && pid !== null && pidAlive(pid)) return;
-    await fs.rm(this.layout.socket, { force: true });
-    await fs.rm(this.layout.pidFile, { force: true });
+    const st = await fs.stat(this.layout.socket).catch(() => null);
+    if (st && this.socketIno !== null && st.ino === this.socketIno) await fs.rm(this.layout.socket, { force: true });
+    if ((await readPid(this.layout.pidFile)) === process.pid) await fs.rm(this.layout.pidFile, { force: true });
   }
 }
 
