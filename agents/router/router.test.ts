@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -347,6 +347,31 @@ describe('aggregated mode', () => {
     const [q] = await w.waitForRequests('/v1/chat/completions', 1);
     expect(q!.body).toEqual(body);
     expect(q!.headers.authorization).toBe('Bearer secret');
+  });
+
+  it('retries on a fresh connection when the worker closed a reused keep-alive connection', async () => {
+    // A worker that answers the first request of each connection and resets it on the second:
+    // what a router sees when it reuses a socket the worker just timed out.
+    const server = net.createServer((sock) => {
+      let requests = 0;
+      sock.on('data', (c: Buffer) => {
+        if (!c.toString('latin1').includes('\r\n\r\n')) return;
+        requests++;
+        if (requests > 1) return void sock.resetAndDestroy();
+        const body = JSON.stringify({ id: 'x', object: 'text_completion', choices: [{ index: 0, text: 'ok' }], usage: { prompt_tokens: 1, completion_tokens: 1 } });
+        sock.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: keep-alive\r\n\r\n${body}`);
+      });
+      sock.on('error', () => {});
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { router: r } = await router({ mode: 'aggregated', workers: [url] });
+    const first = await post(`${r.url}/v1/completions`, { prompt: 'a', max_tokens: 1 });
+    const second = await post(`${r.url}/v1/completions`, { prompt: 'b', max_tokens: 1 });
+    expect([first.status, second.status]).toEqual([200, 200]);
+    const text = await (await fetch(`${r.url}/metrics`)).text();
+    expect(text).toContain(`handoff_router_upstream_errors_total{leg="decode",worker="${url}",kind="stale"} 1`);
   });
 
   it('lists the models of the workers', async () => {

@@ -199,3 +199,17 @@ export async function spawnNodeEval(source: string, url: string, timeoutMs = 10_
   });
   return handle(child, url, lines.text);
 }
+
+/** Runs `handoff-agent ARGS` to completion; returns its exit code and output. */
+export async function runAgentCommand(args: string[], timeoutMs = 30_000): Promise<{ code: number | null; output: string }> {
+  const child = spawnTs(agentMain, args);
+  const lines = collect(child);
+  const h = handle(child, '', lines.text);
+  const timer = setTimeout(() => void h.stop(), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once('exit', (c) => resolve(c));
+  });
+  clearTimeout(timer);
+  return { code, output: lines.text() };
+}
