@@ -206,6 +206,8 @@ export class Supervisor {
   // ---------------------------------------------------------------- apply
 
   async apply(params: DeployApplyParams): Promise<DeploymentRuntime> {
+    const listening = await this.listeningPorts(params);
+    // From here on nothing awaits until the deployment is registered, so two concurrent applies cannot both pass these checks.
     const existing = this.deployments.get(params.deploymentId);
     if (existing && existing.state !== 'stopped') {
       throw new UserFacingError(
@@ -213,7 +215,7 @@ export class Supervisor {
         `Deployment "${params.deploymentId}" already exists on this host and is ${existing.state}. Tear it down first ("handoff down ${params.deploymentId}") or deploy under another id.`,
       );
     }
-    await this.checkPorts(params);
+    this.checkPorts(params, listening);
     const dir = deploymentDir(this.opts.deploymentsDir, params.deploymentId);
     fs.mkdirSync(path.join(dir, 'logs'), { recursive: true, mode: 0o700 });
     const createdAt = now();
@@ -252,8 +254,20 @@ export class Supervisor {
     };
   }
 
-  /** Refuses ports held by another live deployment here or by anything already listening: a stale server would pass our readiness probe. */
-  private async checkPorts(params: DeployApplyParams): Promise<void> {
+  /** Problems with ports something already listens on: a stale server would pass our readiness probe. */
+  private async listeningPorts(params: DeployApplyParams): Promise<string[]> {
+    const problems: string[] = [];
+    await Promise.all(
+      params.processes.map(async (launch) => {
+        const host = new URL(launch.readiness.url).hostname.replace(/^\[|\]$/g, '');
+        if (await portAnswers(host, launch.port)) problems.push(`port ${launch.port} of "${launch.name}" already accepts connections on ${host}`);
+      }),
+    );
+    return problems;
+  }
+
+  /** Refuses ports held by another live deployment here, or already listening. */
+  private checkPorts(params: DeployApplyParams, listening: string[]): void {
     const problems: string[] = [];
     for (const launch of params.processes) {
       for (const other of this.deployments.values()) {
@@ -262,11 +276,7 @@ export class Supervisor {
         if (clash) problems.push(`port ${launch.port} of "${launch.name}" is used by "${clash.launch.name}" of deployment "${other.id}"`);
       }
     }
-    const checks = params.processes.map(async (launch) => {
-      const host = new URL(launch.readiness.url).hostname.replace(/^\[|\]$/g, '');
-      if (await portAnswers(host, launch.port)) problems.push(`port ${launch.port} of "${launch.name}" already accepts connections on ${host}`);
-    });
-    await Promise.all(checks);
+    problems.push(...listening);
     if (problems.length) {
       throw new UserFacingError(
         'port-in-use',
@@ -380,6 +390,8 @@ export class Supervisor {
         this.log.error('could not stop a process whose start failed', { deployment: d.id, process: p.launch.name, ...errorFields(err) });
       }
     }
+    // A teardown that began meanwhile owns the final state.
+    if (d.stopping) return;
     p.status = { ...p.status, state: 'failed', detail, lastLogLines: lastLogLines(p.status.logFile, LAST_LINES_AT_EXIT) };
     appendLogNote(p.status.logFile, `--- handoff: ${now()} ${p.launch.name} ${detail}`);
     p.settle('failed');
