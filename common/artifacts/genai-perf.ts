@@ -18,6 +18,9 @@ export function genaiPerfWorkload(ic: unknown): Workload {
   const slos: Record<string, number> = {};
   if (goodput && typeof goodput === 'object') {
     for (const [k, v] of Object.entries(goodput as Record<string, unknown>)) if (typeof v === 'number') slos[k] = v;
+  } else if (typeof goodput === 'string') {
+    // The CLI form, "time_to_first_token:75 inter_token_latency:19.75".
+    for (const m of goodput.matchAll(/([A-Za-z_]+):(\d+(?:\.\d+)?)/g)) slos[m[1]!] = Number(m[2]);
   }
   return definedOnly<Workload>({
     model,

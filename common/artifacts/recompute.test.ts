@@ -114,4 +114,15 @@ describe('perf_analyzer profile_export.json import', () => {
     expect(byKey('requestThroughputPerS', 'value')).toBeUndefined();
     expect(run.notes.join(' ')).toMatch(/OSL is the server's usage count/);
   });
+
+  it('recomputes goodput with the SLOs written in GenAI-Perf’s input_config', () => {
+    const withSlo = { ...GENAI, input_config: { ...GENAI.input_config, input: { goodput: 'time_to_first_token:150' } } };
+    const r = importArtifacts([
+      { name: 'profile_export.json', text: JSON.stringify(PA) },
+      { name: 'profile_export_genai_perf.json', text: JSON.stringify(withSlo) },
+    ]);
+    expect(r.workload.goodput).toEqual({ time_to_first_token: 150 });
+    expect(r.recomputed!.scalars.goodRequestCount).toBe(1);
+    expect(r.recomputed!.scalars.goodputPerS).toBeCloseTo(1 / 0.26, 9);
+  });
 });
