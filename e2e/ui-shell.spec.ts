@@ -92,3 +92,35 @@ test('the page and the API refuse a missing or wrong token', async ({ page, requ
   await page.goto(ui.serve.url.replace(/token=[^&]+/, `token=${'x'.repeat(43)}`));
   await expect(page.locator('body')).toContainText('Open the URL printed by "handoff serve"');
 });
+
+test('This computer can be checked from its page, and shows what the machine has', async ({ page }) => {
+  test.setTimeout(120_000);
+  await page.setViewportSize({ width: 1320, height: 1200 });
+  await page.goto(ui.serve.url);
+  await page.getByTestId('host-open-this-computer').click();
+  await expect(page.getByTestId('host-title')).toHaveText('This computer');
+  await expect(page.getByTestId('host-remove')).toHaveCount(0);
+  await page.getByTestId('host-recheck').click();
+  const progress = page.getByTestId('task-progress');
+  await expect(progress).toHaveAttribute('data-state', 'succeeded', { timeout: 90_000 });
+  await expect(page.getByTestId('host-status')).toHaveAttribute('data-state', 'connected');
+  await expect(page.getByTestId('fact-hostname')).not.toBeEmpty();
+  await expect(page.getByTestId('gpu-table').or(page.getByTestId('gpu-none'))).toBeVisible();
+  await expect(page.getByTestId('tool-versions')).toBeVisible();
+  await page.screenshot({ path: screenshotPath('host-this-computer') });
+});
+
+test('a lost connection to the server is shown in the banner area with what to do', async ({ page }) => {
+  const own = await startUiServer();
+  try {
+    await page.goto(own.serve.url);
+    await expect(page.getByTestId('connection-state')).toHaveAttribute('data-state', 'open');
+    await expect(page.getByTestId('banner-connection')).toHaveCount(0);
+    await own.serve.close();
+    await expect(page.getByTestId('banner-connection')).toContainText('handoff serve');
+    await expect(page.getByTestId('connection-state')).not.toHaveAttribute('data-state', 'open');
+    await page.screenshot({ path: screenshotPath('shell-connection-lost') });
+  } finally {
+    await own.close();
+  }
+});
