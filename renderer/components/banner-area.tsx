@@ -18,9 +18,11 @@ export function BannerArea() {
       {notices.map((n) => (
         <div key={n.id} className={`banner banner-${n.tone}`} data-testid={`banner-${n.id}`}>
           <span>{n.text}</span>
-          <button type="button" className="banner-close" aria-label="Dismiss" onClick={() => dismiss(n.id)} data-testid={`banner-${n.id}-dismiss`}>
-            ×
-          </button>
+          {n.dismissible ? (
+            <button type="button" className="banner-close" aria-label="Dismiss" onClick={() => dismiss(n.id)} data-testid={`banner-${n.id}-dismiss`}>
+              ×
+            </button>
+          ) : null}
         </div>
       ))}
     </div>

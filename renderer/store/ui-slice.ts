@@ -12,6 +12,8 @@ export interface Notice {
   id: string;
   tone: 'info' | 'warning' | 'error';
   text: string;
+  /** Facts such as "simulated engine" stay until their cause goes away; only passing news may be closed. */
+  dismissible?: boolean;
 }
 
 export interface UiSlice {
