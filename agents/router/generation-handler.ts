@@ -306,7 +306,7 @@ async function prefillLeg(ctx: RequestContext, endpoint: GenerationEndpoint, bod
     if (ctx.aborted) throw new ClientGone();
     const f = err as UpstreamFailure;
     state.metrics.countUpstreamError('prefill', worker, f.kind);
-    throw new RouteError(502, 'upstream_error', `Prefill leg failed: ${f.message}.`, 'prefill', worker);
+    throw new RouteError(502, 'upstream_error', `The prefill leg failed: ${f.message}.`, 'prefill', worker);
   }
   release();
   t.prefillDoneAtMs = nowMs();
@@ -345,8 +345,13 @@ async function prefillLeg(ctx: RequestContext, endpoint: GenerationEndpoint, bod
 function httpError(leg: 'prefill' | 'decode', worker: Worker, status: number, data: Buffer): RouteError {
   const msg = upstreamErrorMessage(data);
   if (status >= 400 && status < 500)
-    return new RouteError(status, status === 404 ? 'not_found_error' : 'invalid_request_error', `The ${leg} worker ${worker.url} rejected the request (HTTP ${status}): ${msg}`, leg, worker);
-  return new RouteError(502, 'upstream_error', `The ${leg} leg failed: ${leg} worker ${worker.url} answered HTTP ${status}: ${msg}`, leg, worker);
+    return new RouteError(status, status === 404 ? 'not_found_error' : 'invalid_request_error', `The ${worker.label} rejected the request (HTTP ${status}): ${msg}`, leg, worker);
+  return new RouteError(502, 'upstream_error', `${legFailed(leg, worker)}: ${worker.label} answered HTTP ${status}: ${msg}`, leg, worker);
+}
+
+/** "The decode leg failed", or in aggregated mode (one leg) "The request failed". */
+function legFailed(leg: RouterLeg, worker: Worker): string {
+  return worker.role === 'worker' ? 'The request failed' : `The ${leg} leg failed`;
 }
 
 interface SentLeg {
@@ -396,7 +401,7 @@ async function sendLeg(ctx: RequestContext, pool: WorkerPool, leg: 'prefill' | '
       const f = err as UpstreamFailure;
       state.metrics.countUpstreamError(leg, worker, f.kind);
       last = f;
-      if (!f.retryable) throw new RouteError(502, 'upstream_error', `The ${leg} leg failed: ${f.message}.`, leg, worker);
+      if (!f.retryable) throw new RouteError(502, 'upstream_error', `${legFailed(leg, worker)}: ${f.message}.`, leg, worker);
       if (f.kind === 'connect') {
         worker.markUnreachable(nowMs());
         tried.add(worker);
@@ -406,8 +411,9 @@ async function sendLeg(ctx: RequestContext, pool: WorkerPool, leg: 'prefill' | '
   }
   if (leg === 'prefill') return null;
   if (last) {
-    const others = pool.workers.length > 1 ? 'and no other decode worker could take it' : 'and it is the only decode worker';
-    throw new RouteError(502, 'upstream_error', `The decode leg failed: ${last.message}, ${others}. Check that the worker is running (handoff status).`, 'decode', last.worker);
+    const kind = last.worker.role === 'worker' ? 'worker' : 'decode worker';
+    const others = pool.workers.length > 1 ? `and no other ${kind} could take it` : `and it is the only ${kind}`;
+    throw new RouteError(502, 'upstream_error', `${legFailed('decode', last.worker)}: ${last.message}, ${others}. Check that the worker is running (handoff status).`, 'decode', last.worker);
   }
   throw new RouteError(503, 'service_unavailable', 'No decode worker is configured.', 'decode', null);
 }
@@ -490,7 +496,7 @@ function relay(ctx: RequestContext, worker: Worker, up: http.IncomingMessage, re
       }
       if (scanner?.errorMessage) {
         state.metrics.countUpstreamError('decode', worker, 'http');
-        ctx.finish('error', res.statusCode, { leg: 'decode', worker: worker.url, message: `decode worker ${worker.url} reported an error inside the stream: ${scanner.errorMessage}` }, 'error');
+        ctx.finish('error', res.statusCode, { leg: 'decode', worker: worker.url, message: `${worker.label} reported an error inside the stream: ${scanner.errorMessage}` }, 'error');
       } else ctx.finish('ok', res.statusCode, null, 'ok');
       resolve();
     });
@@ -500,7 +506,7 @@ function relay(ctx: RequestContext, worker: Worker, up: http.IncomingMessage, re
       res.off('drain', onDrain);
       if (!ctx.aborted) {
         state.metrics.countUpstreamError('decode', worker, 'reset');
-        ctx.fail(new RouteError(502, 'upstream_error', `The decode leg failed: decode worker ${worker.url} dropped the connection in the middle of the response.`, 'decode', worker));
+        ctx.fail(new RouteError(502, 'upstream_error', `${legFailed('decode', worker)}: ${worker.label} dropped the connection in the middle of the response.`, 'decode', worker));
       }
       resolve();
     });

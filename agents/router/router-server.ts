@@ -153,7 +153,7 @@ async function health(state: RouterState, res: http.ServerResponse): Promise<voi
   const body = JSON.stringify({
     status: ok ? 'ok' : 'unavailable',
     mode: state.options.mode,
-    ...(ok ? {} : { message: `No healthy ${missing.join(' or ')} worker answers /health.` }),
+    ...(ok ? {} : { message: `No healthy ${missing.map((r) => (r === 'worker' ? 'worker' : `${r} worker`)).join(' or ')} answers /health.` }),
     workers: results,
   });
   res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });

@@ -80,7 +80,7 @@ export function callUpstream(o: CallOptions): UpstreamCall {
     });
     req.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(connectTimer);
-      const where = `${leg} worker ${worker.url}`;
+      const where = worker.label;
       if (timedOut) reject(new UpstreamFailure('connect', leg, worker, `${where} did not accept a connection within ${o.connectTimeoutMs} ms`));
       else if (err.code && connectCodes.has(err.code)) reject(new UpstreamFailure('connect', leg, worker, `${where} is unreachable (${err.code})`));
       else if (req.reusedSocket && err.code === 'ECONNRESET') reject(new UpstreamFailure('stale', leg, worker, `${where} closed an idle connection`));
@@ -103,17 +103,17 @@ export function readUpstreamBody(res: http.IncomingMessage, leg: RouterLeg, work
       size += c.length;
       if (size > limitBytes) {
         res.destroy();
-        reject(new UpstreamFailure('protocol', leg, worker, `${leg} worker ${worker.url} sent a body over ${limitBytes} bytes`));
+        reject(new UpstreamFailure('protocol', leg, worker, `${worker.label} sent a body over ${limitBytes} bytes`));
         return;
       }
       chunks.push(c);
     });
     res.on('end', () => resolve(Buffer.concat(chunks)));
     res.on('error', (err: NodeJS.ErrnoException) =>
-      reject(new UpstreamFailure('reset', leg, worker, `${leg} worker ${worker.url} dropped the connection while answering (${err.code ?? err.message})`)),
+      reject(new UpstreamFailure('reset', leg, worker, `${worker.label} dropped the connection while answering (${err.code ?? err.message})`)),
     );
     res.on('close', () => {
-      if (!res.complete) reject(new UpstreamFailure('reset', leg, worker, `${leg} worker ${worker.url} dropped the connection while answering`));
+      if (!res.complete) reject(new UpstreamFailure('reset', leg, worker, `${worker.label} dropped the connection while answering`));
     });
   });
 }

@@ -25,6 +25,11 @@ export class Worker {
     this.agent = new http.Agent({ keepAlive: true, keepAliveMsecs: 1000, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: 'lifo', timeout: 4000 });
   }
 
+  /** How messages name it: "decode worker http://…", or "worker http://…" in aggregated mode. */
+  get label(): string {
+    return this.role === 'worker' ? `worker ${this.url}` : `${this.role} worker ${this.url}`;
+  }
+
   markUnreachable(nowMs: number, forMs = 1000): void {
     this.downUntilMs = nowMs + forMs;
   }
