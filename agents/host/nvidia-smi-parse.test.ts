@@ -98,7 +98,7 @@ describe('parseTopoMatrix', () => {
     expect(t.cpuAffinity).toEqual({ GPU0: '0-55,112-167', GPU1: '56-111,168-223' });
     expect(t.numaAffinity).toEqual({ GPU0: '0', GPU1: '1' });
     expect(t.nics).toEqual({ NIC0: 'mlx5_0', NIC1: 'mlx5_1' });
-    expect(t.raw).toBe(eightGpu);
+    expect(t.raw).toBe(eightGpu.replaceAll(`${ESC}[4m`, '').replaceAll(`${ESC}[0m`, ''));
   });
 
   it('reads output whose tabs were turned into spaces', () => {
@@ -133,6 +133,13 @@ describe('parseTopoMatrix', () => {
       ['X', 'PHB'],
       ['PHB', 'X'],
     ]);
+  });
+
+  it('reads the single-GPU layout of a real H100 host (driver 580), escape codes and empty NUMA ID cell included', () => {
+    const text = `\t${ESC}[4mGPU0\tCPU Affinity\tNUMA Affinity\tGPU NUMA ID${ESC}[0m\nGPU0\t X \t0-15\t0\t\tN/A\n\nLegend:\n\n  X    = Self\n`;
+    const t = parseTopoMatrix(text)!;
+    expect(t).toMatchObject({ labels: ['GPU0'], matrix: [['X']], cpuAffinity: { GPU0: '0-15' }, numaAffinity: { GPU0: '0' }, nics: {} });
+    expect(t.raw).not.toContain(ESC);
   });
 
   it('pads a row that is missing cells instead of shifting the matrix', () => {

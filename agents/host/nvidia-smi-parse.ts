@@ -99,7 +99,8 @@ function headerColumns(line: string): string[] | null {
  * Returns null when there is no matrix in the text.
  */
 export function parseTopoMatrix(text: string): GpuTopology | null {
-  const lines = text.replace(ANSI, '').replace(/^\uFEFF/, '').split(/\r?\n/);
+  const clean = text.replace(ANSI, '').replace(/^\uFEFF/, '');
+  const lines = clean.split(/\r?\n/);
   let headerAt = -1;
   let columns: string[] = [];
   for (let i = 0; i < lines.length && headerAt < 0; i++) {
@@ -144,5 +145,6 @@ export function parseTopoMatrix(text: string): GpuTopology | null {
     const m = /^\s*(NIC\d+)\s*:\s*(\S+)\s*$/.exec(line);
     if (m) nics[m[1]!] = m[2]!;
   }
-  return { labels, matrix, cpuAffinity, numaAffinity, nics, raw: text };
+  // raw is shown to people as is: without the terminal escape codes.
+  return { labels, matrix, cpuAffinity, numaAffinity, nics, raw: clean };
 }
