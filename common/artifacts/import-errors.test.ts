@@ -144,6 +144,12 @@ describe('directories', () => {
     expect(e.code).toBe('artifact-unknown');
   });
 
+  it('reads files that start with a byte-order mark', () => {
+    const run = importArtifacts([{ name: 'profile_export_aiperf.csv', text: `\uFEFF${CSV}` }, { name: 'profile_export.jsonl', text: `\uFEFF${JSONL}` }]);
+    expect(run.disagreements).toEqual([]);
+    expect(run.comparedCount).toBe(131);
+  });
+
   it('finds renamed files by their content', () => {
     const run = importArtifacts([{ name: 'myrun.csv', text: CSV }, { name: 'myrun.jsonl', text: JSONL }]);
     expect(run.kinds.sort()).toEqual(['aiperf-csv', 'aiperf-jsonl']);

@@ -57,7 +57,9 @@ export function importArtifacts(files: readonly ArtifactFile[]): ImportedRun {
   if (files.length === 0) throw new UserFacingError('artifact-none', `Nothing to import. Give ${EXPECTED_ARTIFACTS}.`);
   const recognised: { file: ArtifactFile; kind: ArtifactKind }[] = [];
   const ignored: ImportedRun['ignored'] = [];
-  for (const f of files) {
+  for (const raw of files) {
+    // A byte-order mark (Windows editors, some exporters) is not part of the JSON or CSV.
+    const f = raw.text.charCodeAt(0) === 0xfeff ? { name: raw.name, text: raw.text.slice(1) } : raw;
     const d = detectArtifact(f);
     if (d.kind) recognised.push({ file: f, kind: d.kind });
     else if (files.length === 1) {

@@ -78,16 +78,26 @@ export function computeRunMetrics(records: readonly RequestRecord[], opts: RunMe
     withTokens++;
     if (rec.sendNs < minSend) minSend = rec.sendNs;
     if ((rec.lastTokenNs as number) > maxLast) maxLast = rec.lastTokenNs as number;
-    const v = displayValues(requestMetrics(rec, streaming));
-    for (const k in v) cols[k as DistributionMetricKey].push(v[k as DistributionMetricKey] as number);
-    if (v.isl !== undefined) {
-      totalIsl += v.isl;
+    const m = requestMetrics(rec, streaming);
+    // Direct pushes rather than a display-value object per request: this loop runs 100 k times per import.
+    if (m.ttftNs !== undefined) cols.ttftMs.push(m.ttftNs / NS_PER_MS);
+    if (m.ttstNs !== undefined) cols.ttstMs.push(m.ttstNs / NS_PER_MS);
+    if (m.ttfoNs !== undefined) cols.ttfoMs.push(m.ttfoNs / NS_PER_MS);
+    if (m.itlNs !== undefined) cols.itlMs.push(m.itlNs / NS_PER_MS);
+    if (m.latencyNs !== undefined) cols.requestLatencyMs.push(m.latencyNs / NS_PER_MS);
+    if (m.tpsPerUser !== undefined) cols.tpsPerUser.push(m.tpsPerUser);
+    if (m.isl !== undefined) cols.isl.push(m.isl);
+    if (m.osl !== undefined) cols.osl.push(m.osl);
+    if (m.outputTokenCount !== undefined) cols.outputTokenCount.push(m.outputTokenCount);
+    if (m.reasoningTokenCount !== undefined) cols.reasoningTokenCount.push(m.reasoningTokenCount);
+    if (m.isl !== undefined) {
+      totalIsl += m.isl;
       islKnown++;
     }
-    if (v.osl !== undefined) totalOsl += v.osl;
+    if (m.osl !== undefined) totalOsl += m.osl;
     if (rec.outputTokens.reasoning != null) reasoningKnown = true;
-    totalContent += v.outputTokenCount ?? 0;
-    totalReasoning += v.reasoningTokenCount ?? 0;
+    totalContent += m.outputTokenCount ?? 0;
+    totalReasoning += m.reasoningTokenCount ?? 0;
     if (streaming && rec.chunkNs) {
       const c = rec.chunkNs;
       if (iclN + c.length > icl.length) {
@@ -97,7 +107,7 @@ export function computeRunMetrics(records: readonly RequestRecord[], opts: RunMe
       }
       for (let i = 1; i < c.length; i++) icl[iclN++] = ((c[i] as number) - (c[i - 1] as number)) / NS_PER_MS;
     }
-    if (slos && isGood(v, slos)) good++;
+    if (slos && isGood(displayValues(m), slos)) good++;
   }
 
   const distributions: RunMetrics['distributions'] = {};

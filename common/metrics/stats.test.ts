@@ -43,10 +43,14 @@ describe('summarize', () => {
     expect(percentileOfSorted(sorted, 0)).toBe(10);
   });
 
-  it('does not modify the caller’s array', () => {
+  it('does not modify the caller’s array, small or large', () => {
     const v = [3, 1, 2];
     summarize(v);
     expect(v).toEqual([3, 1, 2]);
+    const big = Float64Array.from({ length: 60_000 }, (_, i) => (i * 7919) % 60_000);
+    const before = Float64Array.from(big);
+    summarize(big);
+    expect(big).toEqual(before);
   });
 
   it('gives the same statistics by order-statistic selection on large samples as by a full sort', () => {

@@ -109,9 +109,10 @@ const STAT_PERCENTILES = [1, 5, 10, 25, 50, 75, 90, 95, 99] as const;
 export function summarize(values: ArrayLike<number>): Stats | null {
   const n = values.length;
   if (n === 0) return null;
-  // One typed-array copy keeps the loops below monomorphic (callers pass arrays and typed arrays)
-  // and leaves the caller's data in its order.
-  const a = Float64Array.from(values);
+  // Loops over one typed array stay monomorphic (callers pass arrays and typed arrays). Only the
+  // sorting path reorders, and it works on a copy so the caller's data keeps its order.
+  const big = n > SELECT_ABOVE;
+  const a = big && values instanceof Float64Array ? values : Float64Array.from(values);
   let sum = 0;
   let min = Infinity;
   let max = -Infinity;
@@ -128,7 +129,7 @@ export function summarize(values: ArrayLike<number>): Stats | null {
     sq += d * d;
   }
   const pct: Record<number, number> = {};
-  if (n > SELECT_ABOVE) {
+  if (big) {
     const ranks = new Set<number>();
     for (const p of STAT_PERCENTILES) {
       const h = Math.floor(((n - 1) * p) / 100);
