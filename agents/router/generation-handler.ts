@@ -218,9 +218,9 @@ async function route(ctx: RequestContext, req: http.IncomingMessage, endpoint: G
     return;
   }
 
-  const prompt = endpoint === '/v1/chat/completions' ? chatPromptText(body.messages as unknown[]) : completionPromptText(body.prompt);
   let placement: PrefillReason = 'disaggregated';
   if (options.remotePrefillMinTokens > 0) {
+    const prompt = endpoint === '/v1/chat/completions' ? chatPromptText(body.messages as unknown[]) : completionPromptText(body.prompt);
     const n = await promptTokens(ctx, endpoint, body, prompt, headers);
     if (n < options.remotePrefillMinTokens) placement = 'short-prompt';
   }
