@@ -206,6 +206,7 @@ export class HostService extends EventEmitter<{ changed: [HostStatus[]] }> {
         const a = await ctx.ask({ kind: 'passphrase', keyFile });
         return a.passphrase;
       },
+      ...(signal ? { signal } : {}),
     });
     try {
       step('agent', 'running', 'checking the installed agent');

@@ -9,6 +9,8 @@ export interface SshHostOptions {
   onStep: (step: 'tcp' | 'host-key' | 'auth', state: 'running' | 'done' | 'failed', detail?: string) => void;
   onUnknownHostKey: (k: { host: string; port: number; keyType: string; fingerprint: string }) => Promise<boolean>;
   onPassphrase: (keyFile: string) => Promise<string | null>;
+  /** Cancels a connect in progress (a stalled handshake must not outlive the user's cancel). */
+  signal?: AbortSignal;
 }
 
 /** Opens an SSH session to a saved host (config, key, jump host and trust callbacks wired in). */
@@ -23,6 +25,7 @@ export function openSshHost(config: Extract<HostConfig, { kind: 'ssh' }>, opts: 
     onUnknownHostKey: opts.onUnknownHostKey,
     onPassphrase: opts.onPassphrase,
     onStep: opts.onStep,
+    ...(opts.signal ? { signal: opts.signal } : {}),
   });
 }
 
