@@ -5,6 +5,7 @@
  */
 export { importArtifact, importArtifacts, readArtifact } from './import';
 export { detectArtifact, EXPECTED_ARTIFACTS, type Detection } from './detect';
+export { writeGenaiPerfCsv, writeGenaiPerfJson } from './genai-perf-writer';
 export { redactText, redactValue, isSecretKey, REDACTED } from './redact';
 export {
   compareReported,
