@@ -117,6 +117,8 @@ export class Engine {
   private readonly jitterRng: () => number;
   connector: ConnectorHooks | null = null;
   observer: EngineObserver | null = null;
+  /** Called after the tokens of a step (or of a zero-latency turn of steps) were handed to sinks. */
+  onTurnEnd: (() => void) | null = null;
 
   constructor(
     readonly cfg: EngineConfig,
@@ -188,15 +190,36 @@ export class Engine {
   }
 
   /** Starts a step if the engine is idle and has work. */
-  private kick(): void {
+  private kick(continuing = false): void {
     if (this.stepTimer !== null || this.closed) return;
     if (this.running.length === 0 && this.waiting.length === 0) return;
-    this.runStep();
+    this.runStep(continuing);
   }
 
-  private runStep(): void {
-    const plan = this.plan();
+  private runStep(continuing: boolean): void {
     const timeScale = this.cfg.latency.profile.timeScale;
+    if (timeScale === 0) {
+      // Zero latency: steps are notionally instantaneous, so run them back to back for up to
+      // ~2 ms per event-loop turn and let the server write each stream's tokens of the turn at once.
+      this.stepTimer = {
+        kind: 'immediate',
+        handle: setImmediate(() => {
+          this.stepTimer = null;
+          const t0 = performance.now();
+          do {
+            const plan = this.plan();
+            if (plan.prefills.length === 0 && plan.decodes.length === 0) break;
+            this.completeStep(plan);
+            this.observer?.stepDone({ prefillTokens: plan.prefillTokens, decodeTokens: plan.decodes.length, durationS: 0 });
+          } while (performance.now() - t0 < 2 && !this.closed);
+          this.stepEndS = this.now();
+          this.onTurnEnd?.();
+          this.kick();
+        }),
+      };
+      return;
+    }
+    const plan = this.plan();
     const nowS = this.now();
     if (plan.prefills.length === 0 && plan.decodes.length === 0) {
       // Nothing schedulable (waiting for blocks or remote KV): wake again when something changes.
@@ -206,20 +229,18 @@ export class Engine {
     let durationS = this.cfg.latency.stepSeconds(plan.prefillTokens, plan.decodes.length, plan.decodeContext);
     const jitter = this.cfg.latency.profile.jitter;
     if (jitter > 0) durationS *= 1 + jitter * (2 * this.jitterRng() - 1);
-    const start = Math.max(nowS, this.stepEndS);
+    // Back-to-back steps use absolute deadlines: a late timer shortens the next wait, so lateness
+    // does not accumulate and the mean step time stays what the model says (unless over 50 ms behind).
+    const start = continuing && nowS - this.stepEndS < 0.05 ? this.stepEndS : nowS;
     this.stepEndS = start + durationS * timeScale;
     const finish = (): void => {
       this.stepTimer = null;
       this.completeStep(plan);
       this.observer?.stepDone({ prefillTokens: plan.prefillTokens, decodeTokens: plan.decodes.length, durationS });
-      this.kick();
+      this.onTurnEnd?.();
+      this.kick(true);
     };
-    if (timeScale === 0) {
-      this.stepEndS = nowS;
-      this.stepTimer = { kind: 'immediate', handle: setImmediate(finish) };
-    } else {
-      this.stepTimer = { kind: 'timeout', handle: setTimeout(finish, Math.max(0, (this.stepEndS - nowS) * 1000)) };
-    }
+    this.stepTimer = { kind: 'timeout', handle: setTimeout(finish, Math.max(0, (this.stepEndS - nowS) * 1000)) };
   }
 
   private plan(): StepPlan {

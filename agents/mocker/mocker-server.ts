@@ -124,6 +124,24 @@ function contentText(content: unknown): string {
 
 export function createMockerServer(d: ServerDeps): http.Server {
   const { cfg } = d;
+  // Streams with bytes produced during the current engine turn; written once per turn (one
+  // syscall per stream per step, fewer when zero-latency steps run back to back).
+  const pending = new Map<http.ServerResponse, { data: string; end: boolean }>();
+  const queue = (res: http.ServerResponse, data: string, end: boolean): void => {
+    const p = pending.get(res);
+    if (p) {
+      p.data += data;
+      p.end ||= end;
+    } else pending.set(res, { data, end });
+  };
+  d.engine.onTurnEnd = () => {
+    for (const [res, p] of pending) {
+      if (res.destroyed) continue;
+      if (p.end) res.end(p.data);
+      else res.write(p.data);
+    }
+    pending.clear();
+  };
   const servedName = cfg.servedModelNames[0]!;
 
   const checkModel = (model: string | null | undefined): void => {
@@ -267,14 +285,14 @@ export function createMockerServer(d: ServerDeps): http.Server {
           const usage = continuousUsage ? usageFor(er) : undefined;
           if (out && usage) out = writer.roleChunk(usage);
           if (ev.finishReason === null) {
-            res.write(out + writer.token(ev.text, usage));
+            queue(res, out + writer.token(ev.text, usage), false);
             return;
           }
           done = true;
-          if (ev.finishReason === 'abort') return res.end();
+          if (ev.finishReason === 'abort') return void queue(res, '', true);
           out += writer.final(ev.text, ev.finishReason, ev.stopReason, usage);
           if (includeUsage) out += writer.usageChunk(usageFor(er));
-          res.end(out + 'data: [DONE]\n\n');
+          queue(res, out + 'data: [DONE]\n\n', true);
         },
         onError: (message) => {
           done = true;

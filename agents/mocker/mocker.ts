@@ -135,7 +135,7 @@ export async function startMocker(opts: StartMockerOptions): Promise<RunningMock
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(cfg.port, cfg.host, () => {
+      server.listen({ port: cfg.port, host: cfg.host, backlog: 4096 }, () => {
         server.off('error', reject);
         resolve();
       });
