@@ -77,6 +77,9 @@ export async function benchRouter(): Promise<BenchRow[]> {
     children.push(c);
     return c;
   };
+  // Every figure here is CPU-bound; on a shared machine say how busy it was.
+  const cores = os.availableParallelism();
+  process.stderr.write(`  load average ${os.loadavg()[0]!.toFixed(1)} on ${cores} cores at start\n`);
   try {
     const rows: BenchRow[] = [];
 
@@ -171,6 +174,7 @@ export async function benchRouter(): Promise<BenchRow[]> {
       baseline: directFast.tokens / (directFast.wallMs / 1000),
       baselineLabel: `straight from the ${fast.label} (2 shared cores)`,
     });
+    process.stderr.write(`  load average ${os.loadavg()[0]!.toFixed(1)} on ${cores} cores at end${os.loadavg()[0]! > cores ? ' (busier than its cores: latency figures are inflated)' : ''}\n`);
     return rows;
   } finally {
     await Promise.all(children.map((c) => c.stop()));
