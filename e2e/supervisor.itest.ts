@@ -442,6 +442,25 @@ describe('supervisor (deploy.* and logs.* in the agent daemon)', () => {
     expect(agent.progress.some((p) => p.phase === 'failed')).toBe(false);
   }, 60_000);
 
+  it('a second daemon that loses the start race adopts nothing: no restart, no state written', async () => {
+    const home = newHome();
+    const agent = await connect(home);
+    const crasher = await fixtureProcess('decode-0', { CRASH_AFTER_MS: '1500' }, { restart: 'on-failure', maxRestarts: 3, restartBackoffS: 600 });
+    const res = await agent.client.call('deploy.apply', deployment('dep-race', [crasher], { wait: true }));
+    await waitFor('decode-0 to wait for its restart', async () => (await procStatus(agent, 'dep-race', 'decode-0')).state === 'restarting');
+    const file = path.join(res.deployment.dir, 'state.json');
+    const before = fs.readFileSync(file, 'utf8');
+
+    const loser = spawn(process.execPath, [bundle, 'daemon', '--home', home], { stdio: 'ignore' });
+    const code = await new Promise<number | null>((r) => loser.once('exit', (c) => r(c)));
+    expect(code).toBe(3);
+    expect(fs.readFileSync(file, 'utf8')).toBe(before);
+    const log = fs.readFileSync(path.join(home, 'agent.log'), 'utf8');
+    expect(log).not.toMatch(new RegExp(`"msg":"re-adopted a deployment","pid":${loser.pid}`));
+    expect(await procStatus(agent, 'dep-race', 'decode-0')).toMatchObject({ state: 'restarting', restarts: 0 });
+    await agent.client.call('deploy.teardown', { deploymentId: 'dep-race', graceS: 1 });
+  }, 60_000);
+
   it('does not adopt a recycled pid (same pid, different start time), and never signals that process', async () => {
     const home = newHome();
     let agent = await connect(home);

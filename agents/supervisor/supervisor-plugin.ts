@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { UserFacingError } from '../../common/errors';
 import type { DaemonApi, DaemonPlugin } from '../daemon/agent-daemon';
@@ -53,7 +54,16 @@ function registerSupervisor(api: DaemonApi, options: SupervisorPluginOptions): v
     ...(options.adoptedPollMs === undefined ? {} : { adoptedPollMs: options.adoptedPollMs }),
     ...(options.rotateCheckMs === undefined ? {} : { rotateCheckMs: options.rotateCheckMs }),
   });
-  sup.start();
+  // Plugins load before the daemon has won the socket: a daemon that loses the start race (and
+  // exits) must not re-adopt, restart or time out anyone's processes, so nothing starts until this
+  // process owns the pid file, and every handler waits for that.
+  let started = false;
+  let closed = false;
+  const ready = whenOwnerOf(api.layout.pidFile).then(() => {
+    if (closed) return;
+    sup.start();
+    started = true;
+  });
 
   const intervalMs = options.sampleIntervalMs ?? 1_000;
   const samplers = new Map<string, DeploymentSampler>();
@@ -100,29 +110,34 @@ function registerSupervisor(api: DaemonApi, options: SupervisorPluginOptions): v
   const subscriptionId = (prefix: string) => `${prefix}-${process.pid}-${nextSub++}`;
 
   api.registry.handle('deploy.apply', async (params, ctx) => {
+    await ready;
     ctx.log.info('deploy.apply', { deployment: params.deploymentId, processes: params.processes.length, wait: params.wait });
     const d = await sup.apply(params);
     samplers.delete(d.id);
     return { deploymentId: d.id, state: d.state, deployment: sup.status(d) };
   });
 
-  api.registry.handle('deploy.status', (params) => {
+  api.registry.handle('deploy.status', async (params) => {
+    await ready;
     const list = params?.deploymentId ? [sup.get(params.deploymentId)] : sup.list();
     return { deployments: list.map((d) => sup.status(d)) };
   });
 
   api.registry.handle('deploy.teardown', async (params, ctx) => {
+    await ready;
     ctx.log.info('deploy.teardown', { deployment: params.deploymentId, graceS: params.graceS });
     return sup.teardown(sup.get(params.deploymentId), params.graceS);
   });
 
-  api.registry.handle('deploy.remove', (params) => {
+  api.registry.handle('deploy.remove', async (params) => {
+    await ready;
     sup.remove(sup.get(params.deploymentId));
     samplers.delete(params.deploymentId);
     return { removed: true as const };
   });
 
   api.registry.handle('deploy.metrics', async (params) => {
+    await ready;
     const d = sup.get(params.deploymentId);
     const sampler = samplerFor(d);
     const newest = sampler.newestAtMs;
@@ -130,7 +145,8 @@ function registerSupervisor(api: DaemonApi, options: SupervisorPluginOptions): v
     return { samples: sampler.latest(params.last) };
   });
 
-  api.registry.handle('deploy.watch', (params, ctx) => {
+  api.registry.handle('deploy.watch', async (params, ctx) => {
+    await ready;
     sup.get(params.deploymentId);
     const watchId = subscriptionId('watch');
     const stop = () => {
@@ -145,7 +161,8 @@ function registerSupervisor(api: DaemonApi, options: SupervisorPluginOptions): v
 
   api.registry.handle('deploy.unwatch', (params, ctx) => ownedStop(watches, params.watchId, ctx));
 
-  api.registry.handle('logs.tail', (params, ctx) => {
+  api.registry.handle('logs.tail', async (params, ctx) => {
+    await ready;
     const d = sup.get(params.deploymentId);
     let procs = d.procs;
     if (params.process !== undefined) {
@@ -189,9 +206,27 @@ function registerSupervisor(api: DaemonApi, options: SupervisorPluginOptions): v
   api.registry.handle('logs.unfollow', (params, ctx) => ownedStop(follows, params.followId, ctx));
 
   api.onShutdown(() => {
+    closed = true;
     for (const w of [...watches.values()]) w.stop();
     for (const f of [...follows.values()]) f.stop();
-    sup.close();
+    if (started) sup.close();
+  });
+}
+
+/** Resolves once `pidFile` names this process, i.e. this daemon owns the socket. Unref'd: a daemon that lost the race exits regardless. */
+function whenOwnerOf(pidFile: string): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      let pid = NaN;
+      try {
+        pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+      } catch {
+        // Not written yet.
+      }
+      if (pid === process.pid) resolve();
+      else setTimeout(check, 20).unref();
+    };
+    check();
   });
 }
 
