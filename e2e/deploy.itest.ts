@@ -1,11 +1,9 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import YAML from 'yaml';
 import { DeployTaskResult, type DeploymentView } from '../common/deployment-view';
 import { parsePromText } from '../common/metrics/prom-text';
 import { RouterTrace } from '../common/router-trace';
@@ -14,6 +12,7 @@ import { runCli as runHandoff } from './harness/cli';
 import { agentArtifactsForTests, shutdownLocalAgent, startControllerFixture, trustAll, type ControllerFixture } from './harness/controller-fixture';
 import { listProcs, isAlive, cmdlineOf } from './harness/procs';
 import { waitFor } from './harness/ssh-test-env';
+import { EXAMPLE, exampleSpec } from './harness/deploy-specs';
 import { sshdUnavailableReason, startSshd, type SshdInstance } from './harness/sshd';
 
 /**
@@ -27,45 +26,8 @@ if (skip) console.warn(`skipping deployment SSH tests: ${skip}`);
 delete process.env.SSH_AUTH_SOCK;
 
 const REPO = path.resolve(import.meta.dirname, '..');
-const EXAMPLE = path.join(REPO, 'examples', 'mocker-disaggregated.yaml');
 const MODEL = 'deepseek-ai/DeepSeek-R1-Distill-Llama-8B';
 const PROMPT = 'Explain in detail how the key-value cache of a transformer is handed from a prefill worker to a decode worker, and why that matters for latency. '.repeat(4);
-
-/** The first of `count` consecutive ports free on every loopback address (bound on 0.0.0.0 to be sure). */
-async function freePortRun(count: number): Promise<number> {
-  const tryBind = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const srv = net.createServer();
-      srv.once('error', () => resolve(false));
-      srv.listen(port, '0.0.0.0', () => srv.close(() => resolve(true)));
-    });
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    let ok = true;
-    for (let p = base; p < base + count && ok; p++) ok = await tryBind(p);
-    if (ok) return base;
-  }
-  throw new Error('no free port run found');
-}
-
-/** The example spec, with its hosts and ports moved so that parallel tests on this machine never collide. */
-async function exampleSpec(hosts: { prefill: string; decode: string; router?: string }): Promise<{ text: string; ports: { prefill: number; decode: number; router: number } }> {
-  const spec = YAML.parse(await fs.readFile(EXAMPLE, 'utf8')) as {
-    workers: Array<{ role: string; host?: string; port?: number }>;
-    router: { port: number; host?: string };
-    kvTransfer: { sideChannelBasePort?: number };
-  };
-  const base = await freePortRun(6);
-  const ports = { prefill: base, decode: base + 1, router: base + 2 };
-  for (const w of spec.workers) {
-    w.host = w.role === 'prefill' ? hosts.prefill : hosts.decode;
-    w.port = w.role === 'prefill' ? ports.prefill : ports.decode;
-  }
-  spec.router.port = ports.router;
-  if (hosts.router) spec.router.host = hosts.router;
-  spec.kvTransfer.sideChannelBasePort = base + 3;
-  return { text: YAML.stringify(spec), ports };
-}
 
 async function chat(baseUrl: string): Promise<{ content: string; promptTokens: number }> {
   const res = await fetch(`${baseUrl}/chat/completions`, {
