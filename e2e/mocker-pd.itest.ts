@@ -108,6 +108,22 @@ describe('P/D failures and leases (in-process pairs)', () => {
     expect(events[events.length - 1]).toBe('[DONE]');
   });
 
+  it('logs the periodic "KV Transfer metrics" line after transfers', async () => {
+    const lines: string[] = [];
+    const p = await start(['--kv-transfer-config', kvConfig('kv_producer')], {});
+    const d = await startMocker({
+      argv: [MODEL, '--port', '0', '--max-model-len', '4096', '--mocker-time-scale', '0', '--kv-transfer-config', kvConfig('kv_consumer')],
+      env: { VLLM_NIXL_SIDE_CHANNEL_HOST: '127.0.0.1', VLLM_NIXL_SIDE_CHANNEL_PORT: '0', VLLM_LOG_STATS_INTERVAL: '0.2' },
+      logLine: (l) => lines.push(l),
+    });
+    started.push(d);
+    const kv = await prefill(p);
+    expect((await postJson(`${d.url}/v1/completions`, { prompt: PROMPT, max_tokens: 2, kv_transfer_params: kv })).status).toBe(200);
+    await eventually(async () => lines.some((l) => l.includes('KV Transfer metrics: Num successful transfers=1')), 'the KV Transfer metrics log line');
+    const line = lines.find((l) => l.includes('KV Transfer metrics'))!;
+    expect(line).toMatch(/^INFO \d\d-\d\d .*Avg xfer time \(ms\)=[\d.]+, P90 xfer time \(ms\)=[\d.]+, Avg post time \(ms\)=[\d.]+, P90 post time \(ms\)=[\d.]+, Avg MB per transfer=[\d.]+, Throughput \(MB\/s\)=[\d.]+, Avg number of descriptors=[\d.]+, Num failed transfers=0/);
+  });
+
   it('recomputes locally when the side-channel port is wrong and the policy is "recompute"', async () => {
     const p = await start(['--kv-transfer-config', kvConfig('kv_producer')], {});
     const d = await start(['--kv-transfer-config', kvConfig('kv_consumer', 'recompute')], {});

@@ -31,6 +31,8 @@ export type RemoteLoadResult = { ok: true } | { ok: false; reason: string };
 export interface ConnectorHooks {
   /** D side: start reading the request's KV from the producer; resolves when done or failed. */
   loadRemote(req: EngineRequest, locallyCachedBlocks: number): Promise<RemoteLoadResult>;
+  /** D side: a remote-prefill request entered the queue (heartbeats keep P's lease alive meanwhile). */
+  consumerQueued(req: EngineRequest): void;
   /** D side: the request ended (any reason); the producer must be told to free its blocks if not yet. */
   consumerFinished(req: EngineRequest): void;
   /** P side: the request finished; pin its blocks and return the kv_transfer_params, or null. */
@@ -157,6 +159,7 @@ export class Engine {
       lastTokenS: null,
     };
     this.waiting.push(req);
+    if (req.remotePrefill && this.connector) this.connector.consumerQueued(req);
     this.kick();
     return req;
   }

@@ -289,15 +289,24 @@ export class NixlSim implements ConnectorHooks {
 
   // ---- consumer side ----
 
+  consumerQueued(req: EngineRequest): void {
+    const parsed = RemotePrefillParams.safeParse(req.remotePrefill);
+    if (!parsed.success) return;
+    const p = parsed.data;
+    const hb = this.heartbeatWaiting.get(p.remote_engine_id) ?? { host: p.remote_host, port: p.remote_port, ids: new Set<string>() };
+    hb.ids.add(p.remote_request_id);
+    this.heartbeatWaiting.set(p.remote_engine_id, hb);
+  }
+
+  private stopHeartbeat(p: RemotePrefillParams): void {
+    this.heartbeatWaiting.get(p.remote_engine_id)?.ids.delete(p.remote_request_id);
+  }
+
   async loadRemote(req: EngineRequest, locallyCachedBlocks: number): Promise<RemoteLoadResult> {
     const parsed = RemotePrefillParams.safeParse(req.remotePrefill);
     if (!parsed.success) return { ok: false, reason: 'invalid kv_transfer_params' };
     const p = parsed.data;
     const remoteBlocks = flattenBlockIds(p.remote_block_ids).length;
-    const tracked = { host: p.remote_host, port: p.remote_port, ids: new Set<string>() };
-    const hb = this.heartbeatWaiting.get(p.remote_engine_id) ?? tracked;
-    hb.ids.add(p.remote_request_id);
-    this.heartbeatWaiting.set(p.remote_engine_id, hb);
     try {
       try {
         await this.handshake(p.remote_engine_id, p.remote_host, p.remote_port);
@@ -329,11 +338,13 @@ export class NixlSim implements ConnectorHooks {
       );
       return { ok: false, reason };
     } finally {
-      hb.ids.delete(p.remote_request_id);
+      this.stopHeartbeat(p);
     }
   }
 
   consumerFinished(req: EngineRequest): void {
+    const parsed = RemotePrefillParams.safeParse(req.remotePrefill);
+    if (parsed.success) this.stopHeartbeat(parsed.data);
     if (this.notified.has(req.requestId)) {
       this.notified.delete(req.requestId);
       return;
