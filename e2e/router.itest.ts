@@ -207,7 +207,7 @@ describe('router with mocker engines', () => {
     ac.abort();
     await pending;
     const t = await traceOf(pdSlow.traceFile, 'itest-abort-p');
-    expect(t).toMatchObject({ status: 'aborted', aborted: true, httpStatus: 499, decodeSentAtMs: null, prefillWorker: slowPrefill.url });
+    expect(t).toMatchObject({ status: 'aborted', aborted: true, httpStatus: 499, decodeSentAtMs: null, prefill: 'remote', prefillWorker: slowPrefill.url, prefillDoneAtMs: null });
     await until('prefill abort', async () => ((await metric(slowPrefill.url, 'vllm:request_success_total', { finished_reason: 'abort' })) === abortedBefore + 1 ? true : undefined));
     expect((await metric(slowPrefill.url, 'vllm:num_requests_running')) + (await metric(slowPrefill.url, 'vllm:num_requests_waiting'))).toBe(0);
     expect(await metric(decode.url, 'vllm:request_prompt_tokens_count')).toBe(decodeBefore);

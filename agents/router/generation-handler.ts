@@ -237,7 +237,6 @@ async function route(ctx: RequestContext, req: http.IncomingMessage, endpoint: G
     await decodeLeg(ctx, state.pools.decode, endpoint, raw, headers);
     return;
   }
-  ctx.setPrefill('remote', 'disaggregated');
   await decodeLeg(ctx, state.pools.decode, endpoint, Buffer.from(JSON.stringify(decodeLegBody(body, kv))), headers);
 }
 
@@ -290,6 +289,7 @@ async function prefillLeg(ctx: RequestContext, endpoint: GenerationEndpoint, bod
   const { state } = ctx;
   const t = ctx.trace;
   const payload = Buffer.from(JSON.stringify(prefillLegBody(body)));
+  ctx.setPrefill('remote', 'disaggregated');
   const sent = await sendLeg(ctx, state.pools.prefill, 'prefill', endpoint, payload, headers);
   if (sent === null) {
     t.prefillWorker = null;
