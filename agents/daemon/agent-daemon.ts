@@ -148,6 +148,11 @@ export class AgentDaemon {
       this.log.warn('removing a stale socket left by a daemon that died', { socket, stalePid: await readPid(pidFile) });
       await fs.rm(socket, { force: true });
     }
+    // The pid file goes first (we hold the start lock): a client that completes agent.hello must
+    // always find it, and plugins wait on it to know this daemon won the start race.
+    const tmp = `${pidFile}.${process.pid}.tmp`;
+    await fs.writeFile(tmp, `${process.pid}\n`, { mode: 0o600 });
+    await fs.rename(tmp, pidFile);
     // umask so the socket is never, even briefly, connectable by others; chmod makes it explicit.
     const oldMask = process.umask(0o177);
     try {
@@ -164,9 +169,6 @@ export class AgentDaemon {
     }
     await fs.chmod(socket, 0o600);
     this.socketIno = (await fs.stat(socket)).ino;
-    const tmp = `${pidFile}.${process.pid}.tmp`;
-    await fs.writeFile(tmp, `${process.pid}\n`, { mode: 0o600 });
-    await fs.rename(tmp, pidFile);
   }
 
   private accept(sock: net.Socket): void {
