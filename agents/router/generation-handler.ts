@@ -109,7 +109,7 @@ class RequestContext {
     t.httpStatus = httpStatus;
     t.error = error;
     t.aborted = status === 'aborted';
-    const { metrics, log, traceWriter } = this.state;
+    const { metrics, log, traceWriter, recentTraces } = this.state;
     metrics.requests.inc({ mode: t.mode, endpoint: t.endpoint, outcome });
     if (outcome !== 'bad_request') metrics.countPrefill(t.prefill, t.prefillReason);
     if (status === 'ok') {
@@ -118,6 +118,7 @@ class RequestContext {
     }
     if (t.kvBlocks !== null && t.prefill === 'remote' && status !== 'aborted') metrics.kvBlocks.inc(t.kvBlocks);
     traceWriter?.write(t);
+    recentTraces.add(t);
     if (status === 'error') log.log('warn', 'request failed', { requestId: t.requestId, httpStatus, ...error });
     else if (log.enabled('debug')) log.log('debug', 'request finished', { ...t });
   }

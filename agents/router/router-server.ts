@@ -7,6 +7,7 @@ import { openAiError, sendOpenAiError } from './openai-error';
 import { RouterMetrics } from './router-metrics';
 import { RouterOptions, type RouterOptionsInput } from './router-options';
 import type { RouterState } from './router-state';
+import { RecentTraces } from './recent-traces';
 import { TraceWriter } from './trace-writer';
 import { callUpstream, readUpstreamBody, UpstreamFailure } from './upstream-call';
 import { Worker, WorkerPool, type WorkerRole } from './worker-pool';
@@ -20,6 +21,8 @@ export interface RouterHandle {
 }
 
 const healthTimeoutMs = 2000;
+const TRACES_PATH = '/handoff/traces/';
+const maxTraceWaitMs = 30_000;
 
 /** Starts the OpenAI-compatible router of one deployment (aggregated or P/D). */
 export async function startRouter(input: RouterOptionsInput, log?: JsonLog): Promise<RouterHandle> {
@@ -32,6 +35,7 @@ export async function startRouter(input: RouterOptionsInput, log?: JsonLog): Pro
     log: log ?? createJsonLog(options.logLevel, 'router'),
     metrics: new RouterMetrics(() => allWorkers),
     traceWriter: options.traceFile ? new TraceWriter(options.traceFile) : null,
+    recentTraces: new RecentTraces(),
     pools,
   };
 
@@ -85,7 +89,7 @@ export async function startRouter(input: RouterOptionsInput, log?: JsonLog): Pro
 }
 
 async function dispatch(state: RouterState, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-  const path = (req.url ?? '/').split('?')[0];
+  const path = (req.url ?? '/').split('?')[0] ?? '/';
   const method = req.method ?? 'GET';
   const route = (allowed: string, run: () => Promise<void>): Promise<void> => {
     if (method === allowed) return run();
@@ -108,8 +112,9 @@ async function dispatch(state: RouterState, req: http.IncomingMessage, res: http
         res.end(text);
       });
     default:
+      if (path.startsWith(TRACES_PATH)) return route('GET', () => traceById(state, req, res, path.slice(TRACES_PATH.length)));
       req.resume();
-      sendOpenAiError(res, 404, openAiError(404, 'not_found_error', `No route ${method} ${path}. The router serves /v1/chat/completions, /v1/completions, /v1/models, /health and /metrics.`));
+      sendOpenAiError(res, 404, openAiError(404, 'not_found_error', `No route ${method} ${path}. The router serves /v1/chat/completions, /v1/completions, /v1/models, /health, /metrics and /handoff/traces/<request id>.`));
   }
 }
 
@@ -181,4 +186,35 @@ async function models(state: RouterState, res: http.ServerResponse): Promise<voi
     }
   }
   sendOpenAiError(res, 503, openAiError(503, 'service_unavailable', `No worker listed its models: ${failures.join('; ')}.`));
+}
+
+/**
+ * GET /handoff/traces/<requestId>[?waitMs=N]: the trace of a recent request (the last 1000 are
+ * kept), waiting up to N ms for a request still in flight. 404 when unknown.
+ */
+async function traceById(state: RouterState, req: http.IncomingMessage, res: http.ServerResponse, rawId: string): Promise<void> {
+  let id: string;
+  try {
+    id = decodeURIComponent(rawId);
+  } catch {
+    sendOpenAiError(res, 400, openAiError(400, 'invalid_request_error', 'The request id in the path is not valid percent-encoding.'));
+    return;
+  }
+  const wait = new URL(req.url ?? '/', 'http://router').searchParams.get('waitMs');
+  const waitMs = wait === null ? 0 : Number(wait);
+  if (id.length === 0 || !Number.isInteger(waitMs) || waitMs < 0) {
+    sendOpenAiError(res, 400, openAiError(400, 'invalid_request_error', `Use GET ${TRACES_PATH}<request id>[?waitMs=N] with N a whole number of milliseconds.`, id.length === 0 ? 'requestId' : 'waitMs'));
+    return;
+  }
+  const gone = new AbortController();
+  res.once('close', () => gone.abort());
+  const trace = await state.recentTraces.wait(id, Math.min(waitMs, maxTraceWaitMs), gone.signal);
+  if (res.destroyed) return;
+  if (!trace) {
+    sendOpenAiError(res, 404, openAiError(404, 'not_found_error', `No trace for request ${id}: it is still running, never reached this router, or is older than the last ${state.recentTraces.capacity} requests.`, 'requestId'));
+    return;
+  }
+  const body = JSON.stringify(trace);
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
 }

@@ -1,6 +1,7 @@
 import type { JsonLog } from './json-log';
 import type { RouterMetrics } from './router-metrics';
 import type { RouterOptions } from './router-options';
+import type { RecentTraces } from './recent-traces';
 import type { TraceWriter } from './trace-writer';
 import type { WorkerPool } from './worker-pool';
 
@@ -10,6 +11,8 @@ export interface RouterState {
   log: JsonLog;
   metrics: RouterMetrics;
   traceWriter: TraceWriter | null;
+  /** The last traces by request id, served at GET /handoff/traces/<id>. */
+  recentTraces: RecentTraces;
   pools: {
     /** Aggregated mode: --worker; empty otherwise. */
     workers: WorkerPool;
