@@ -112,7 +112,7 @@ async function dispatch(state: RouterState, req: http.IncomingMessage, res: http
         res.end(text);
       });
     default:
-      if (path.startsWith(TRACES_PATH)) return route('GET', () => traceById(state, req, res, path.slice(TRACES_PATH.length)));
+      if (path?.startsWith(TRACES_PATH)) return route('GET', () => traceById(state, req, res, path.slice(TRACES_PATH.length)));
       req.resume();
       sendOpenAiError(res, 404, openAiError(404, 'not_found_error', `No route ${method} ${path}. The router serves /v1/chat/completions, /v1/completions, /v1/models, /health, /metrics and /handoff/traces/<request id>.`));
   }
