@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { HostInfo } from './host';
 import { DeployMethods, DeployNotifications } from './deploy-rpc';
+import { BenchMethods, BenchNotifications } from './bench-rpc';
 
 /**
  * Every agent RPC method and notification, with its param and result schemas. Both ends import
@@ -32,6 +33,7 @@ export const AgentMethods = {
   'agent.stats': { params: z.object({}).optional(), result: z.object({ rssBytes: z.number(), clients: z.number().int(), uptimeS: z.number() }) },
   'host.info': { params: z.object({ refresh: z.boolean().optional() }).optional(), result: HostInfo },
   ...DeployMethods,
+  ...BenchMethods,
 } as const;
 export type AgentMethodName = keyof typeof AgentMethods;
 export type AgentParams<M extends AgentMethodName> = z.input<(typeof AgentMethods)[M]['params']>;
@@ -40,5 +42,6 @@ export type AgentResult<M extends AgentMethodName> = z.infer<(typeof AgentMethod
 export const AgentNotifications = {
   'agent.log': z.object({ level: z.enum(['debug', 'info', 'warn', 'error']), msg: z.string(), ctx: z.record(z.string(), z.unknown()).optional() }),
   ...DeployNotifications,
+  ...BenchNotifications,
 } as const;
 export type AgentNotificationName = keyof typeof AgentNotifications;

@@ -8,4 +8,5 @@ import type { DaemonPlugin } from './agent-daemon';
 export const daemonPlugins: Array<{ name: string; load: () => Promise<DaemonPlugin> }> = [
   { name: 'host', load: async () => (await import('../host/host-plugin')).hostPlugin },
   { name: 'supervisor', load: async () => (await import('../supervisor/supervisor-plugin')).supervisorPlugin },
+  { name: 'bench', load: async () => (await import('../bench/bench-plugin')).benchPlugin },
 ];
