@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DeployTaskResult, type DeploymentView } from '../common/deployment-view';
 import { parsePromText } from '../common/metrics/prom-text';
 import { RouterTrace } from '../common/router-trace';
@@ -46,11 +46,25 @@ async function externalKvTokens(metricsUrl: string): Promise<number> {
   return parsed.samples.filter((s) => s.name.startsWith('vllm:prompt_tokens_by_source') && s.labels.source === 'external_kv_transfer').reduce((a, s) => a + s.value, 0);
 }
 
-function lastTrace(view: DeploymentView): RouterTrace {
+function traces(view: DeploymentView): RouterTrace[] {
   const router = view.plan.processes.find((p) => p.name === 'router')!;
   const file = router.argv[router.argv.indexOf('--trace-file') + 1]!;
-  const lines = readFileSync(file, 'utf8').trim().split('\n');
-  return RouterTrace.parse(JSON.parse(lines.at(-1)!));
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  // The router appends a record once it has finished with the request, just after the response.
+  return text
+    .split('\n')
+    .filter((l) => l.endsWith('}'))
+    .map((l) => RouterTrace.parse(JSON.parse(l)));
+}
+
+async function lastTrace(view: DeploymentView, count: number): Promise<RouterTrace> {
+  await waitFor(() => traces(view).length >= count, `${count} router trace records`);
+  return traces(view).at(-1)!;
 }
 
 /** Pids of the deployment's processes and of anything else in their process groups. */
@@ -104,6 +118,11 @@ describe.skipIf(skip !== null)('deployments over real SSH', () => {
   };
 
   let loop: SshdInstance;
+  /** Teardowns of deployments a failed test may have left running. */
+  const cleanups: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0)) await c().catch(() => undefined);
+  });
   beforeAll(async () => {
     fx = await startControllerFixture();
     loop = await sshd();
@@ -117,6 +136,7 @@ describe.skipIf(skip !== null)('deployments over real SSH', () => {
   it('deploys the mocker disaggregated example over SSH, hands KV from prefill to decode, and leaves no process after teardown', async () => {
     const { text, ports } = await exampleSpec({ prefill: 'loop', decode: 'loop' });
     const { id, result } = await deploy(text);
+    cleanups.push(() => fx.controller.deployments.teardown(id));
     expect(result).toMatchObject({ simulated: true, endpoint: { host: 'loop', url: `http://127.0.0.1:${ports.router}` } });
 
     const view = await fx.controller.deployments.status(id);
@@ -135,7 +155,7 @@ describe.skipIf(skip !== null)('deployments over real SSH', () => {
     expect(answer.content.length).toBeGreaterThan(0);
     const after = await externalKvTokens(decode.metricsUrl);
     expect(after).toBeGreaterThan(before);
-    const trace = lastTrace(view);
+    const trace = await lastTrace(view, 1);
     expect(trace).toMatchObject({ prefill: 'remote', prefillReason: 'disaggregated', status: 'ok', prefillWorker: `http://127.0.0.1:${ports.prefill}`, decodeWorker: `http://127.0.0.1:${ports.decode}` });
     expect(trace.kvBlocks).toBeGreaterThan(0);
 
@@ -154,7 +174,12 @@ describe.skipIf(skip !== null)('deployments over real SSH', () => {
     const { id } = await deploy(text);
     try {
       const decode = (await fx.controller.deployments.status(id)).processes.find((p) => p.name === 'decode-0')!;
+      const followed: string[] = [];
+      const follow = await fx.controller.deployments.followLogs(id, { process: 'decode-0', lines: 5 }, (l) => followed.push(l.line));
+      expect(follow.logs).toEqual([expect.objectContaining({ process: 'decode-0', host: 'loop' })]);
       process.kill(decode.pid!, 'SIGKILL');
+      await waitFor(() => followed.some((l) => l.includes('decode-0 was killed by SIGKILL')), 'the crash note in the followed log');
+      follow.stop();
       let view!: DeploymentView;
       await waitFor(async () => {
         view = await fx.controller.deployments.status(id);
@@ -195,6 +220,20 @@ describe.skipIf(skip !== null)('deployments over real SSH', () => {
       expect(again.processes.map((p) => p.pid)).toEqual(first.processes.map((p) => p.pid));
       const fwd = await fx.controller.deployments.forward(id);
       expect((await chat(fwd.url)).content.length).toBeGreaterThan(0);
+      // A followed log resumes after the link drops.
+      const followed: string[] = [];
+      const gaps: string[] = [];
+      const follow = await fx.controller.deployments.followLogs(id, { process: 'decode-0', lines: 0 }, (l) => followed.push(l.line), (host) => gaps.push(host));
+      loop.dropConnections();
+      await waitFor(() => gaps.length > 0, 'the follow to notice the dropped connection');
+      const logFile = again.processes.find((p) => p.name === 'decode-0')!.logFile;
+      let n = 0;
+      await waitFor(() => {
+        appendFileSync(logFile, `marker ${n++}\n`);
+        return followed.some((l) => l.startsWith('marker '));
+      }, 'a line written after the reconnect to arrive');
+      follow.stop();
+      expect(gaps).toEqual(['loop']);
       // The tunnel opens a channel per connection, so it outlives a reconnect too.
       loop.dropConnections();
       await new Promise((r) => setTimeout(r, 300));
@@ -203,6 +242,12 @@ describe.skipIf(skip !== null)('deployments over real SSH', () => {
       await fx.controller.deployments.teardown(id);
     }
   }, 180_000);
+
+  it('shares one SSH connection between concurrent callers (status of several parts on one host at once)', async () => {
+    fx.controller.hosts.disconnect('loop');
+    const conns = await Promise.all([1, 2, 3].map(() => fx.controller.hosts.agent('loop')));
+    expect(new Set(conns).size).toBe(1);
+  }, 60_000);
 
   it('drives a deployment from the CLI: deploy returns when ready, then deployments, logs, forward and down', async () => {
     const env = { HANDOFF_HOME: fx.home, HOME: fx.userHome };
@@ -278,7 +323,7 @@ describe.skipIf(skip !== null)('deployments over real SSH', () => {
       const fwd = await fx.controller.deployments.forward(id);
       await chat(fwd.url);
       expect(await externalKvTokens(decode.metricsUrl)).toBeGreaterThan(before);
-      expect(lastTrace(view)).toMatchObject({ prefill: 'remote', decodeWorker: `http://127.0.0.3:${ports.decode}` });
+      expect(await lastTrace(view, 1)).toMatchObject({ prefill: 'remote', decodeWorker: `http://127.0.0.3:${ports.decode}` });
       const logs = await fx.controller.deployments.logs(id, { process: 'decode', lines: 50 });
       expect(logs.logs).toEqual([expect.objectContaining({ process: 'decode-0', host: 'host-b' })]);
       const pgidsA = view.processes.filter((p) => p.host === 'host-a').map((p) => p.pgid!);

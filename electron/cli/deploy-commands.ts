@@ -75,7 +75,12 @@ export function registerDeployCommands(program: Command): void {
           return;
         }
         let multi = false;
-        const f = await c.controller.deployments.followLogs(id, sel, (l) => process.stdout.write(`${multi ? `[${l.process}] ` : ''}${l.line}\n`));
+        const f = await c.controller.deployments.followLogs(
+          id,
+          sel,
+          (l) => process.stdout.write(`${multi ? `[${l.process}] ` : ''}${l.line}\n`),
+          (host, why) => process.stderr.write(`handoff: lost the connection to ${host} (${why}); reconnecting — lines written meanwhile are skipped.\n`),
+        );
         multi = f.logs.length > 1;
         printLogs(f.logs);
         await untilInterrupted();

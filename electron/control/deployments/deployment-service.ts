@@ -85,6 +85,8 @@ interface Prepared {
   outcome: PlanOutcome;
   spec: DeploymentSpec | null;
   plan: DeploymentPlan | null;
+  /** Hosts whose agent could not be reached while planning. */
+  unreachable: string[];
 }
 
 /**
@@ -124,10 +126,12 @@ export class DeploymentService extends EventEmitter<{ changed: [DeploymentSummar
 
   private async prepare(input: SpecInput, signal?: AbortSignal): Promise<Prepared> {
     const notes: string[] = [];
+    const unreachable: string[] = [];
     const fail = (problems: Problem[], simulated = false): Prepared => ({
       outcome: { ok: false, problems, id: null, plan: null, text: null, simulated, notes },
       spec: null,
       plan: null,
+      unreachable,
     });
     const parsed = parseDeploymentSpecText(input.specText);
     if (!parsed.ok) return fail(parsed.problems);
@@ -165,6 +169,7 @@ export class DeploymentService extends EventEmitter<{ changed: [DeploymentSummar
             const agent = await this.hosts.agent(name, signal);
             deploymentDirs[name] = `${agent.hello.home}/deployments/${id}`;
           } catch (err) {
+            unreachable.push(name);
             notes.push(`Could not reach "${name}" (${errorMessage(err)}); its facts are from its last check.`);
           }
         }),
@@ -178,6 +183,7 @@ export class DeploymentService extends EventEmitter<{ changed: [DeploymentSummar
       outcome: { ok: true, problems, id, plan: r.plan, text: formatPlan(r.plan), simulated, notes },
       spec,
       plan: r.plan,
+      unreachable,
     };
   }
 
@@ -191,7 +197,7 @@ export class DeploymentService extends EventEmitter<{ changed: [DeploymentSummar
       const errors = outcome.problems.filter((p) => p.severity === 'error');
       throw new UserFacingError('spec-invalid', `The spec cannot be deployed:\n${formatProblems(errors, input.source)}`, { problems: outcome.problems });
     }
-    const unreachable = plan.hosts.filter((h) => outcome.notes.some((n) => n.includes(`"${h}"`)));
+    const unreachable = plan.hosts.filter((h) => prep.unreachable.includes(h));
     if (unreachable.length) {
       throw new UserFacingError('host-unreachable', `Cannot deploy: ${outcome.notes.join(' ')} Check the host with "handoff hosts check ${unreachable[0]}".`);
     }
@@ -488,42 +494,81 @@ export class DeploymentService extends EventEmitter<{ changed: [DeploymentSummar
     return { logs: orderLike(record, logs), followId: null };
   }
 
-  /** The last lines, then every new line until stop(). */
-  async followLogs(ref: string, opts: { process?: string; lines?: number }, onLine: (l: DeploymentLogLine) => void): Promise<LogFollow> {
+  /**
+   * The last lines, then every new line until stop(). A dropped connection is re-made and the
+   * follow resumed from the end of the file; `onGap` says so, since lines written meanwhile are skipped.
+   */
+  async followLogs(
+    ref: string,
+    opts: { process?: string; lines?: number },
+    onLine: (l: DeploymentLogLine) => void,
+    onGap?: (host: string, why: string) => void,
+  ): Promise<LogFollow> {
     const record = await this.resolve(ref);
     const followId = `follow-${this.nextSub++}`;
-    const stops: Array<() => void> = [];
+    const stops = new Set<() => void>();
+    let stopped = false;
+    const emit = (host: string, ev: { process: string; line: string; at: string }) => onLine({ followId, id: record.id, process: ev.process, host, line: ev.line, at: ev.at });
+
+    const followOne = async (part: DeploymentPart, proc: string | undefined, lines: number): Promise<DeploymentLogs['logs']> => {
+      const agent = await this.hosts.agent(part.host);
+      let mine: string | null = null;
+      const early: Array<{ followId: string; process: string; line: string; at: string }> = [];
+      // Lines may arrive before the reply names the follow id: keep them until it does.
+      const off = agent.rpc.onAgentNotification('logs.line', (ev) => {
+        if (mine === null) early.push(ev);
+        else if (ev.followId === mine) emit(part.host, ev);
+      });
+      let r;
+      try {
+        r = await agent.rpc.call('logs.tail', { deploymentId: part.agentDeploymentId, lines, follow: true, ...(proc ? { process: proc } : {}) });
+      } catch (err) {
+        off();
+        throw err;
+      }
+      mine = r.followId;
+      for (const ev of early.splice(0)) if (ev.followId === mine) emit(part.host, ev);
+      const agentFollow = r.followId;
+      const stop = () => {
+        stops.delete(stop);
+        off();
+        offClose();
+        if (agentFollow && !agent.rpc.closed) void agent.rpc.call('logs.unfollow', { followId: agentFollow }).catch(() => undefined);
+      };
+      const offClose = agent.rpc.onClose((reason) => {
+        stop();
+        if (stopped) return;
+        onGap?.(part.host, reason.message);
+        void (async () => {
+          while (!stopped) {
+            await sleep(1000);
+            if (stopped) return;
+            try {
+              await followOne(part, proc, 0);
+              return;
+            } catch {
+              // still unreachable: try again
+            }
+          }
+        })();
+      });
+      stops.add(stop);
+      return r.logs.map((l) => ({ ...l, host: part.host }));
+    };
+
     const logs: DeploymentLogs['logs'] = [];
     try {
       for (const { part, processes } of this.partsFor(record, opts.process)) {
-        const agent = await this.hosts.agent(part.host);
-        for (const proc of processes ?? [undefined]) {
-          const mine = new Set<string>();
-          const pendingLines: Array<{ followId: string; process: string; line: string; at: string }> = [];
-          // Lines may arrive before the reply names the follow id: keep them until it does.
-          const off = agent.rpc.onAgentNotification('logs.line', (ev) => {
-            if (mine.size === 0) pendingLines.push(ev);
-            else if (mine.has(ev.followId)) onLine({ followId, id: record.id, process: ev.process, host: part.host, line: ev.line, at: ev.at });
-          });
-          const r = await agent.rpc.call('logs.tail', { deploymentId: part.agentDeploymentId, lines: opts.lines ?? 100, follow: true, ...(proc ? { process: proc } : {}) });
-          for (const l of r.logs) logs.push({ ...l, host: part.host });
-          if (r.followId) {
-            mine.add(r.followId);
-            for (const ev of pendingLines.splice(0)) if (ev.followId === r.followId) onLine({ followId, id: record.id, process: ev.process, host: part.host, line: ev.line, at: ev.at });
-            const agentFollow = r.followId;
-            stops.push(() => {
-              off();
-              if (!agent.rpc.closed) void agent.rpc.call('logs.unfollow', { followId: agentFollow }).catch(() => undefined);
-            });
-          } else off();
-        }
+        for (const proc of processes ?? [undefined]) logs.push(...(await followOne(part, proc, opts.lines ?? 100)));
       }
     } catch (err) {
-      for (const s of stops) s();
+      stopped = true;
+      for (const s of [...stops]) s();
       throw err;
     }
     const stop = () => {
-      for (const s of stops.splice(0)) s();
+      stopped = true;
+      for (const s of [...stops]) s();
       this.follows.delete(followId);
     };
     this.follows.set(followId, stop);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
-import { toErrorPayload } from '../../../common/errors';
+import { toErrorPayload, UserFacingError } from '../../../common/errors';
 import type { HostCheckResult, HostConfig, HostState, HostStatus } from '../../../common/host';
 import type { AddHostParams } from '../../../common/api-contract';
 import type { Task } from '../../../common/task';
@@ -63,6 +63,7 @@ export class HostService extends EventEmitter<{ changed: [HostStatus[]] }> {
   private readonly statuses: HostStatusStore;
   private readonly live = new Map<string, LiveHost>();
   private readonly checking = new Set<string>();
+  private readonly connecting = new Map<string, Promise<AgentConnection>>();
   private readonly localAgentHome: string;
 
   constructor(private readonly opts: HostServiceOptions, private readonly tasks: TaskRunner) {
@@ -137,9 +138,23 @@ export class HostService extends EventEmitter<{ changed: [HostStatus[]] }> {
   async agent(name: string, signal?: AbortSignal): Promise<AgentConnection> {
     const live = this.live.get(name);
     if (live && !live.agent.rpc.closed) return live.agent;
-    const config = await this.store.get(name);
-    const conn = await this.connect(config, null, signal);
-    return conn.agent;
+    // Concurrent callers share one connect: two would each open a session and leak the first.
+    let pending = this.connecting.get(name);
+    if (!pending) {
+      pending = this.store
+        .get(name)
+        .then((config) => this.connect(config, null))
+        .then((conn) => conn.agent)
+        .finally(() => this.connecting.delete(name));
+      this.connecting.set(name, pending);
+    }
+    if (!signal) return pending;
+    if (signal.aborted) throw new UserFacingError('cancelled', 'Cancelled.');
+    return new Promise<AgentConnection>((resolve, reject) => {
+      const onAbort = () => reject(new UserFacingError('cancelled', 'Cancelled.'));
+      signal.addEventListener('abort', onAbort, { once: true });
+      pending.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
   }
 
   /** The live SSH session of a host, connecting without prompts if needed (tunnels); null for this computer. */
