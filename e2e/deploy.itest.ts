@@ -159,6 +159,15 @@ describe.skipIf(skip !== null)('deployments over real SSH', () => {
     expect(trace).toMatchObject({ prefill: 'remote', prefillReason: 'disaggregated', status: 'ok', prefillWorker: `http://127.0.0.1:${ports.prefill}`, decodeWorker: `http://127.0.0.1:${ports.decode}` });
     expect(trace.kvBlocks).toBeGreaterThan(0);
 
+    // Live-chart numbers: pulled once, and pushed as events while watched.
+    const [sample] = await fx.controller.deployments.sample(id);
+    expect(sample).toMatchObject({ id, host: 'loop' });
+    expect(Object.keys(sample!.perProcess).sort()).toEqual(['decode-0', 'prefill-0', 'router']);
+    const pushed = new Promise<string>((resolve) => fx.controller.deployments.once('sample', (s) => resolve(s.id)));
+    const { watchId } = await fx.controller.deployments.watch(id);
+    expect(await pushed).toBe(id);
+    expect(await fx.controller.deployments.unwatch(watchId)).toBe(true);
+
     const pgids = view.processes.map((p) => p.pgid!).filter(Boolean);
     expect(deploymentProcesses(loop.uid, pgids).length).toBeGreaterThanOrEqual(3);
     const down = await fx.controller.deployments.teardown(id);
