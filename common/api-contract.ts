@@ -14,6 +14,9 @@ import {
   TeardownOutcome,
 } from './deployment-view';
 import { Problem } from './deployment/problems';
+import { CompareParams, ImportParams, ImportReport, RunDetail, RunSummary, StartRunParams, StartRunResult, SweepParams } from './run-view';
+import { Comparison } from './compare';
+import { ChatDelta, ChatDone, ChatStartParams, ChatStartResult, ClientId, Conversation, ConversationSummary } from './chat';
 
 /**
  * The one typed API between the renderer and the controller. In Electron it is carried by the
@@ -69,6 +72,31 @@ export const ApiMethods = {
   /** A port on 127.0.0.1 of this computer that reaches the deployment's router (SSH tunnel); kept until unforward or exit. */
   'deployments.forward': { params: z.object({ id: z.string(), localPort: z.int().min(0).max(65535).optional() }), result: ForwardInfo },
   'deployments.unforward': { params: z.object({ id: z.string(), localPort: z.int().optional() }), result: z.object({ closed: z.int() }) },
+  /** Local runs and runs still on hosts; refresh first collects runs that finished on hosts meanwhile. */
+  'runs.list': { params: z.object({ refresh: z.boolean().optional() }).optional(), result: z.array(RunSummary) },
+  /** One run: run.json, metrics, import report, files. `id` is a run id or unique prefix. */
+  'runs.get': { params: z.object({ id: z.string() }), result: RunDetail },
+  /** Imports result files or directories (paths on the controller's computer) or dropped file texts; a bad file imports nothing. */
+  'runs.import': { params: ImportParams, result: z.object({ runs: z.array(RunSummary), reports: z.array(ImportReport) }) },
+  /** Starts a benchmark on a deployment's router host; the task shows live progress (cancel stops the run and keeps what it recorded). */
+  'runs.start': { params: StartRunParams, result: StartRunResult },
+  /** Runs one benchmark per concurrency (or request rate), one after another, as one group. */
+  'runs.sweep': { params: SweepParams, result: StartRunResult },
+  /** Cancels a run or every run of a sweep. */
+  'runs.cancel': { params: z.object({ id: z.string() }), result: z.array(RunSummary) },
+  /** Deletes a run or every run of a sweep from this computer (and runs never collected from their host). */
+  'runs.delete': { params: z.object({ id: z.string() }), result: z.object({ deleted: z.array(z.string()) }) },
+  /** Two runs or two sweeps: workload check, per-metric deltas (B relative to A) and the verdict. */
+  'runs.compare': { params: CompareParams, result: Comparison },
+  /** Streams a chat completion through the deployment's endpoint: chat.delta events, then one chat.done. */
+  'chat.start': { params: ChatStartParams, result: ChatStartResult },
+  /** Aborts the HTTP request; the router then aborts its prefill or decode leg. chat.done follows (outcome stopped). */
+  'chat.stop': { params: z.object({ streamId: z.string() }), result: z.object({ stopped: z.boolean() }) },
+  /** Saved conversations under $HANDOFF_HOME/conversations/, newest first. */
+  'conversations.list': { params: z.object({}).optional(), result: z.array(ConversationSummary) },
+  'conversations.get': { params: z.object({ id: ClientId }), result: Conversation },
+  'conversations.save': { params: Conversation, result: ConversationSummary },
+  'conversations.delete': { params: z.object({ id: ClientId }), result: z.object({ deleted: z.boolean() }) },
 } as const;
 export type ApiMethodName = keyof typeof ApiMethods;
 export type ApiParams<M extends ApiMethodName> = z.input<(typeof ApiMethods)[M]['params']>;
@@ -80,6 +108,10 @@ export const ApiEvents = {
   'deployments.changed': z.array(DeploymentSummary),
   'deployments.sample': DeploymentSample,
   'deployments.log': DeploymentLogLine,
+  /** Run progress comes as task.updated of the run's task. */
+  'runs.changed': z.array(RunSummary),
+  'chat.delta': ChatDelta,
+  'chat.done': ChatDone,
 } as const;
 export type ApiEventName = keyof typeof ApiEvents;
 export type ApiEvent<E extends ApiEventName> = z.infer<(typeof ApiEvents)[E]>;

@@ -7,6 +7,9 @@ import type { ApiHandler } from './api-handler';
 import { HostService } from './hosts/host-service';
 import { TaskRunner } from './tasks/task-runner';
 import { DeploymentService } from './deployments/deployment-service';
+import { RunService } from './runs/run-service';
+import { ChatService } from './chat/chat-service';
+import { ConversationStore } from './chat/conversation-store';
 import type { AgentArtifacts } from './agent/agent-install';
 import type { SshHostOptions } from './hosts/ssh-host';
 
@@ -28,6 +31,9 @@ export class Controller implements ApiHandler {
   readonly tasks = new TaskRunner();
   readonly hosts: HostService;
   readonly deployments: DeploymentService;
+  readonly runs: RunService;
+  readonly chat: ChatService;
+  readonly conversations: ConversationStore;
   private readonly events = new EventEmitter<{ event: [ApiEventEnvelope] }>();
   private readonly handlers: Handlers;
 
@@ -39,6 +45,14 @@ export class Controller implements ApiHandler {
     this.deployments.on('changed', (list) => this.publish('deployments.changed', list));
     this.deployments.on('sample', (s) => this.publish('deployments.sample', s));
     this.deployments.on('log', (l) => this.publish('deployments.log', l));
+    this.runs = new RunService({ home: opts.home, hosts: this.hosts, deployments: this.deployments, tasks: this.tasks, mode: opts.mode });
+    this.runs.on('changed', (list) => this.publish('runs.changed', list));
+    this.hosts.on('changed', (list) => this.runs.onHostsChanged(list));
+    this.runs.resume();
+    this.chat = new ChatService({ deployments: this.deployments });
+    this.chat.on('delta', (d) => this.publish('chat.delta', d));
+    this.chat.on('done', (d) => this.publish('chat.done', d));
+    this.conversations = new ConversationStore(opts.home);
     const p = <M extends keyof typeof ApiMethods>(m: M, raw: unknown): z.infer<(typeof ApiMethods)[M]['params']> =>
       parseOrThrow(ApiMethods[m].params as unknown as z.ZodType<z.infer<(typeof ApiMethods)[M]['params']>>, raw, `parameters of ${m}`, 'invalid-params');
     this.handlers = {
@@ -78,6 +92,20 @@ export class Controller implements ApiHandler {
         const { id, localPort } = p('deployments.unforward', raw);
         return { closed: await this.deployments.unforward(id, localPort) };
       },
+      'runs.list': async (raw) => this.runs.list(p('runs.list', raw) ?? {}),
+      'runs.get': async (raw) => this.runs.get(p('runs.get', raw).id),
+      'runs.import': async (raw) => this.runs.import(p('runs.import', raw)),
+      'runs.start': async (raw) => this.runs.start(p('runs.start', raw)),
+      'runs.sweep': async (raw) => this.runs.sweep(p('runs.sweep', raw)),
+      'runs.cancel': async (raw) => this.runs.cancel(p('runs.cancel', raw).id),
+      'runs.delete': async (raw) => this.runs.delete(p('runs.delete', raw).id),
+      'runs.compare': async (raw) => this.runs.compare(p('runs.compare', raw)),
+      'chat.start': async (raw) => this.chat.start(p('chat.start', raw)),
+      'chat.stop': async (raw) => ({ stopped: this.chat.stop(p('chat.stop', raw).streamId) }),
+      'conversations.list': async () => this.conversations.list(),
+      'conversations.get': async (raw) => this.conversations.get(p('conversations.get', raw).id),
+      'conversations.save': async (raw) => this.conversations.save(p('conversations.save', raw)),
+      'conversations.delete': async (raw) => ({ deleted: await this.conversations.delete(p('conversations.delete', raw).id) }),
     };
   }
 
@@ -94,8 +122,12 @@ export class Controller implements ApiHandler {
   }
 
   async close(): Promise<void> {
+    // Chats first: their tunnels close with the deployments service.
+    await this.chat.close();
     // First: a deploy task cancelled by closing leaves the deployment running on its hosts.
     await this.deployments.close();
+    // Likewise a benchmark: it goes on on its host and is collected next time.
+    await this.runs.close();
     for (const t of this.tasks.list()) this.tasks.cancel(t.id);
     await this.hosts.close();
   }
