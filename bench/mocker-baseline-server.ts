@@ -56,7 +56,7 @@ export function runBaselineServer(port: number): http.Server {
     });
   });
   server.keepAliveTimeout = 65_000;
-  server.listen(port, '127.0.0.1');
+  server.listen({ port, host: '127.0.0.1', backlog: 4096 });
   return server;
 }
 

@@ -76,3 +76,16 @@ export async function hostLoad(): Promise<{ load1: number; cores: number }> {
   const os = await import('node:os');
   return { load1: os.loadavg()[0] ?? 0, cores: os.cpus().length };
 }
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux), or null. */
+export async function cpuSecondsOf(pid: number): Promise<number | null> {
+  const fs = await import('node:fs');
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 (utime, stime) are at 11 and 12 after the command name; clock ticks of 1/100 s.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}

@@ -12,6 +12,12 @@ import { hash32, mulberry32 } from './seeded-random';
 
 export type FinishReason = 'stop' | 'length' | 'abort' | 'error';
 
+/**
+ * At time scale 0 steps run back to back for this long before the event loop gets a turn: several
+ * tokens per stream then share one socket write (the syscalls dominate the cost per token).
+ */
+const ZERO_LATENCY_TURN_MS = 10;
+
 export interface TokenEvent {
   tokenIds: number[];
   text: string;
@@ -203,7 +209,7 @@ export class Engine {
     const timeScale = this.cfg.latency.profile.timeScale;
     if (timeScale === 0) {
       // Zero latency: steps are notionally instantaneous, so run them back to back for up to
-      // ~2 ms per event-loop turn and let the server write each stream's tokens of the turn at once.
+      // ZERO_LATENCY_TURN_MS per event-loop turn and let the server write each stream's tokens of the turn at once.
       this.stepTimer = {
         kind: 'immediate',
         handle: setImmediate(() => {
@@ -214,7 +220,7 @@ export class Engine {
             if (plan.prefills.length === 0 && plan.decodes.length === 0) break;
             this.completeStep(plan);
             this.observer?.stepDone({ prefillTokens: plan.prefillTokens, decodeTokens: plan.decodes.length, durationS: 0 });
-          } while (performance.now() - t0 < 2 && !this.closed);
+          } while (performance.now() - t0 < ZERO_LATENCY_TURN_MS && !this.closed);
           this.stepEndS = this.now();
           this.onTurnEnd?.();
           this.kick();
