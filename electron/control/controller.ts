@@ -8,6 +8,7 @@ import { HostService } from './hosts/host-service';
 import { TaskRunner } from './tasks/task-runner';
 import { DeploymentService } from './deployments/deployment-service';
 import { RunService } from './runs/run-service';
+import { RunSeriesSource } from './runs/run-series-source';
 import { ChatService } from './chat/chat-service';
 import { ConversationStore } from './chat/conversation-store';
 import type { AgentArtifacts } from './agent/agent-install';
@@ -32,6 +33,7 @@ export class Controller implements ApiHandler {
   readonly hosts: HostService;
   readonly deployments: DeploymentService;
   readonly runs: RunService;
+  private readonly runSeries: RunSeriesSource;
   readonly chat: ChatService;
   readonly conversations: ConversationStore;
   private readonly events = new EventEmitter<{ event: [ApiEventEnvelope] }>();
@@ -46,6 +48,7 @@ export class Controller implements ApiHandler {
     this.deployments.on('sample', (s) => this.publish('deployments.sample', s));
     this.deployments.on('log', (l) => this.publish('deployments.log', l));
     this.runs = new RunService({ home: opts.home, hosts: this.hosts, deployments: this.deployments, tasks: this.tasks, mode: opts.mode });
+    this.runSeries = new RunSeriesSource(this.runs.store);
     this.runs.on('changed', (list) => this.publish('runs.changed', list));
     this.hosts.on('changed', (list) => this.runs.onHostsChanged(list));
     this.runs.resume();
@@ -94,6 +97,7 @@ export class Controller implements ApiHandler {
       },
       'runs.list': async (raw) => this.runs.list(p('runs.list', raw) ?? {}),
       'runs.get': async (raw) => this.runs.get(p('runs.get', raw).id),
+      'runs.series': async (raw) => this.runSeries.series(await this.runs.get(p('runs.series', raw).id)),
       'runs.import': async (raw) => this.runs.import(p('runs.import', raw)),
       'runs.start': async (raw) => this.runs.start(p('runs.start', raw)),
       'runs.sweep': async (raw) => this.runs.sweep(p('runs.sweep', raw)),
