@@ -8,6 +8,7 @@ import { HANDOFF_VERSION } from '../../common/version';
 import { registerHostCommands } from './hosts-commands';
 import { registerDeployCommands } from './deploy-commands';
 import { registerServeCommand } from './serve-command';
+import { registerBenchCommands } from './bench-commands';
 
 export function buildProgram(): Command {
   const program = new Command('handoff')
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run "handoff --help" for usage)');
   registerHostCommands(program);
   registerDeployCommands(program);
+  registerBenchCommands(program);
   registerServeCommand(program);
   return program;
 }
