@@ -34,6 +34,7 @@ export interface ToolProgress {
   done: number | null;
   total: number | null;
   message: string;
+  warmup: boolean;
 }
 
 // ANSI colour and cursor codes (progress bars redraw lines).
@@ -46,13 +47,17 @@ const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[A-Za-z]`, 'g');
 export function parseToolProgress(line: string): ToolProgress | null {
   const clean = line.replace(ANSI, '').trim();
   if (!clean) return null;
+  // AIPerf's progress bars: "Warmup: 4/10 |███ | 40% …", "Profiling: 12/40 |…"; its
+  // "Processing Records: n/m" bar counts records processed after the load, not requests sent.
+  const bar = /\b(Warmup|Profiling)\s*:\s*(\d+)\s*\/\s*(\d+)/i.exec(clean);
+  if (bar) return { done: Number(bar[2]), total: Number(bar[3]), message: clean.slice(0, 300), warmup: /warm/i.test(bar[1]!) };
   const frac = /(\d+)\s*\/\s*(\d+)(?!\s*(?:s\b|ms\b|sec))/.exec(clean);
-  if (frac && /request|record|profil|progress|complet|warmup|%|\|/i.test(clean)) {
+  if (frac && !/processing/i.test(clean) && /request|progress|complet|%/i.test(clean)) {
     const done = Number(frac[1]);
     const total = Number(frac[2]);
-    if (total > 0 && done <= total) return { done, total, message: clean.slice(0, 300) };
+    if (total > 0 && done <= total) return { done, total, message: clean.slice(0, 300), warmup: /warm/i.test(clean) };
   }
-  return { done: null, total: null, message: clean.slice(0, 300) };
+  return { done: null, total: null, message: clean.slice(0, 300), warmup: false };
 }
 
 export interface ToolProcess {

@@ -53,7 +53,7 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 
 export async function runLoad(o: LoadOptions): Promise<LoadOutcome> {
   const rateMode = o.requestRate !== null;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: o.concurrency ?? Infinity, maxFreeSockets: Math.max(256, o.concurrency ?? 0), scheduling: 'fifo' });
+  const agent = new http.Agent({ keepAlive: true, noDelay: true, maxSockets: o.concurrency ?? Infinity, maxFreeSockets: Math.max(256, o.concurrency ?? 0), scheduling: 'fifo' });
   const target = targetOf(o.endpoint, o.path, agent);
   const outcome: LoadOutcome = { warmupSent: 0, profilingSent: 0, cancelled: false };
   const signal = o.signal;

@@ -441,8 +441,7 @@ export class BenchRun {
         if (tail.length > 20) tail.shift();
         this.state.toolMessage = p.message;
         if (p.done !== null && p.total !== null) {
-          const isWarmup = /warm/i.test(p.message);
-          if (isWarmup) this.state.warmupDone = p.done;
+          if (p.warmup) this.state.warmupDone = p.done;
           else {
             if (this.state.phase === 'warmup') this.state.phase = 'profiling';
             this.state.done = p.done;
@@ -461,7 +460,9 @@ export class BenchRun {
       throw new UserFacingError('tool-failed', `${tool} exited with ${exit.code === null ? `signal ${exit.signal ?? 'unknown'}` : `code ${exit.code}`}. Last output:\n${tail.slice(-8).join('\n')}\n(full output in the run's tool.log)`);
     }
     // Import what the tool wrote with the same readers `handoff import` uses.
-    const files = listFiles(artifactRoot).filter((f) => /\.(json|jsonl|csv)$/i.test(f) && fs.statSync(path.join(artifactRoot, f)).size < 1024 ** 3);
+    // AIPerf also writes per-phase copies (phases/warmup, phases/profiling) of its summaries; the
+    // run's own files are the top-level ones.
+    const files = listFiles(artifactRoot).filter((f) => /\.(json|jsonl|csv)$/i.test(f) && !/(^|\/)phases\//.test(f) && !path.basename(f).startsWith('.') && fs.statSync(path.join(artifactRoot, f)).size < 1024 ** 3);
     const artifacts: RunArtifact[] = files.map((f) => ({ path: `artifacts/${f}`, kind: null }));
     if (files.length === 0) {
       if (this.state.cancelled) return { records: [], artifacts };
