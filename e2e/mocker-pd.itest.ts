@@ -61,8 +61,9 @@ describe('P/D handoff across two mocker processes', () => {
     expect(usage.usage.completion_tokens).toBe(5);
 
     const external = await metricValue(dUrl, 'vllm:prompt_tokens_by_source_total', { source: 'external_kv_transfer' });
-    expect(external).toBe(usage.usage.prompt_tokens - 1);
-    expect(await metricValue(dUrl, 'vllm:prompt_tokens_by_source_total', { source: 'local_compute' })).toBe(1);
+    // vLLM 0.32 counts every prompt token D did not hold locally as external (it reports no recompute).
+    expect(external).toBe(usage.usage.prompt_tokens);
+    expect(await metricValue(dUrl, 'vllm:prompt_tokens_by_source_total', { source: 'local_compute' })).toBe(0);
     expect(await metricValue(dUrl, 'vllm:nixl_xfer_time_seconds_count')).toBe(1);
     expect(await metricValue(dUrl, 'vllm:nixl_bytes_transferred_sum')).toBe(blocks.length * 2 * 1024 * 1024);
     await eventually(async () => (await metricValue(pUrl, 'vllm:kv_cache_usage_perc')) === 0, 'P frees the blocks after the notification');

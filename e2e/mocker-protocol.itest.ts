@@ -1,6 +1,9 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMocker, type RunningMocker } from '../agents/mocker/mocker';
-import { metricValue, parsePrometheus, postJson, sseData } from './mocker-harness';
+import { eventually, metricValue, parsePrometheus, postJson, sseData } from './mocker-harness';
 
 const MODEL = 'meta-llama/Llama-3.1-8B-Instruct';
 const quiet = (): void => undefined;
@@ -153,12 +156,14 @@ describe('mocker HTTP API (vLLM 0.32 shapes)', () => {
     expect(types.get('vllm:prompt_tokens_by_source_total')).toBe('counter');
     const ttftBuckets = samples.filter((s) => s.name === 'vllm:time_to_first_token_seconds_bucket').map((s) => s.labels['le']);
     expect(ttftBuckets).toEqual(['0.001', '0.005', '0.01', '0.02', '0.04', '0.06', '0.08', '0.1', '0.25', '0.5', '0.75', '1', '2.5', '5', '7.5', '10', '20', '40', '80', '160', '640', '2560', '+Inf']);
-    for (const name of ['vllm:num_requests_running', 'vllm:num_requests_waiting', 'vllm:kv_cache_usage_perc', 'vllm:prefix_cache_queries_total', 'vllm:prefix_cache_hits_total', 'vllm:nixl_num_failed_transfers_total', 'vllm:nixl_num_kv_expired_reqs_total']) {
+    for (const name of ['vllm:num_requests_running', 'vllm:num_requests_waiting', 'vllm:kv_cache_usage_perc', 'vllm:prefix_cache_queries_total', 'vllm:prefix_cache_hits_total']) {
       expect(samples.some((s) => s.name === name && s.labels['model_name'] === MODEL && s.labels['engine'] === '0')).toBe(true);
     }
     for (const h of ['vllm:inter_token_latency_seconds', 'vllm:e2e_request_latency_seconds', 'vllm:request_queue_time_seconds', 'vllm:request_prefill_time_seconds', 'vllm:request_decode_time_seconds']) {
       expect(types.get(h)).toBe('histogram');
     }
+    // Like vLLM, no vllm:nixl_* series without a KV connector.
+    expect(samples.some((s) => s.name.startsWith('vllm:nixl_'))).toBe(false);
     expect((await metricValue(m.url, 'vllm:generation_tokens_total')) - before).toBe(6);
     expect((await metricValue(m.url, 'vllm:request_success_total', { finished_reason: 'length' })) - reqsBefore).toBe(1);
     // The same prompt again hits the prefix cache for its full blocks.
@@ -235,6 +240,50 @@ describe('mocker KV pool', () => {
       expect(await metricValue(m.url, 'vllm:kv_cache_usage_perc')).toBe(0);
     } finally {
       await m.close();
+    }
+  });
+});
+
+describe('mocker robustness', () => {
+  it('aborts a stream whose client went away and frees its blocks', async () => {
+    const m = await startMocker({ argv: [MODEL, '--port', '0', '--max-model-len', '2048', '--mocker-decode-base-ms', '20'], logLine: quiet });
+    try {
+      const ctl = new AbortController();
+      const r = await fetch(`${m.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'go on and on', max_tokens: 1000, stream: true }), signal: ctl.signal });
+      const reader = r.body!.getReader();
+      await reader.read();
+      expect(await metricValue(m.url, 'vllm:num_requests_running')).toBe(1);
+      ctl.abort();
+      await eventually(async () => (await metricValue(m.url, 'vllm:request_success_total', { finished_reason: 'abort' })) === 1, 'the abort to be counted');
+      expect(await metricValue(m.url, 'vllm:num_requests_running')).toBe(0);
+      expect(await metricValue(m.url, 'vllm:kv_cache_usage_perc')).toBe(0);
+    } finally {
+      await m.close();
+    }
+  });
+
+  it('refuses impossible or malformed configurations with messages that say what to change', async () => {
+    const start = (argv: string[]): Promise<unknown> => startMocker({ argv: [...argv, '--port', '0'], logLine: quiet });
+    await expect(start([MODEL, '--mocker-gpu', 'Z80'])).rejects.toThrow(/Unknown --mocker-gpu "Z80". Known: H100-80GB/);
+    await expect(start(['meta-llama/Llama-3.1-70B-Instruct', '--mocker-gpu', 'L4-24GB'])).rejects.toThrow(/Try increasing --gpu-memory-utilization or --tensor-parallel-size/);
+    await expect(start([MODEL, '--gpu-memory-utilization', '0.3'])).rejects.toThrow(/estimated maximum model length is \d+/);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mocker-cfg-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'profile.json'), '{"prefillTokensPerS": "fast"}');
+      await expect(start([MODEL, '--max-model-len', '1024', '--mocker-profile', path.join(dir, 'profile.json')])).rejects.toThrow(/prefillTokensPerS/);
+      fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, hidden_size: 64, intermediate_size: 128, vocab_size: 32000, max_position_embeddings: 512 }));
+      const m = (await start([dir])) as Awaited<ReturnType<typeof startMocker>>;
+      try {
+        expect(m.config.model.layers).toBe(2);
+        expect(m.config.maxModelLen).toBe(512);
+        expect(m.config.modelSource).toBe(path.join(dir, 'config.json'));
+      } finally {
+        await m.close();
+      }
+      fs.writeFileSync(path.join(dir, 'config.json'), '{"num_attention_heads": 4}');
+      await expect(start([dir])).rejects.toThrow(/num_hidden_layers/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -12,9 +12,12 @@ export interface Allocation {
 }
 
 export class BlockPool {
-  private readonly refCount: Int32Array;
-  private readonly hashOf: (string | null)[];
-  /** Unreferenced blocks in eviction order (Map keeps insertion order: first = least recent). */
+  // Sparse state: a tiny model on a big GPU has tens of millions of blocks, few of them ever used.
+  private readonly refCount = new Map<number, number>();
+  private readonly hashOf = new Map<number, string>();
+  /** Blocks [nextFresh, numBlocks) have never been handed out; they are taken first, in order. */
+  private nextFresh = 0;
+  /** Used-then-freed blocks in eviction order (Map keeps insertion order: first = least recent). */
   private readonly free = new Map<number, true>();
   private readonly cached = new Map<string, number>();
 
@@ -22,18 +25,14 @@ export class BlockPool {
     readonly numBlocks: number,
     readonly blockSize: number,
     readonly prefixCaching: boolean,
-  ) {
-    this.refCount = new Int32Array(numBlocks);
-    this.hashOf = new Array<string | null>(numBlocks).fill(null);
-    for (let i = 0; i < numBlocks; i++) this.free.set(i, true);
-  }
+  ) {}
 
   get freeBlocks(): number {
-    return this.free.size;
+    return this.numBlocks - this.nextFresh + this.free.size;
   }
 
   get usage(): number {
-    return this.numBlocks === 0 ? 0 : 1 - this.free.size / this.numBlocks;
+    return this.numBlocks === 0 ? 0 : 1 - this.freeBlocks / this.numBlocks;
   }
 
   blocksFor(tokens: number): number {
@@ -80,9 +79,9 @@ export class BlockPool {
     if (hitBlocks < 0) hitBlocks = 0;
     const needed = this.blocksFor(totalTokens);
     const hitIds = hashes.slice(0, hitBlocks).map((h) => this.cached.get(h)!);
-    const hitFromFree = hitIds.filter((id) => this.refCount[id] === 0).length;
+    const hitFromFree = hitIds.filter((id) => !this.refCount.has(id)).length;
     const fresh = Math.max(0, needed - hitBlocks);
-    if (this.free.size - hitFromFree < fresh) return null;
+    if (this.freeBlocks - hitFromFree < fresh) return null;
     for (const id of hitIds) this.ref(id);
     const blockIds = [...hitIds];
     for (let i = 0; i < fresh; i++) blockIds.push(this.takeFree());
@@ -93,7 +92,7 @@ export class BlockPool {
   grow(blockIds: number[], totalTokens: number): boolean {
     const needed = this.blocksFor(totalTokens) - blockIds.length;
     if (needed <= 0) return true;
-    if (this.free.size < needed) return false;
+    if (this.freeBlocks < needed) return false;
     for (let i = 0; i < needed; i++) blockIds.push(this.takeFree());
     return true;
   }
@@ -105,9 +104,9 @@ export class BlockPool {
     for (let i = 0; i < full; i++) {
       const id = blockIds[i]!;
       const h = hashes[i]!;
-      if (this.hashOf[id] !== null) continue;
+      if (this.hashOf.has(id)) continue;
       if (this.cached.has(h)) continue;
-      this.hashOf[id] = h;
+      this.hashOf.set(id, h);
       this.cached.set(h, id);
     }
   }
@@ -116,28 +115,37 @@ export class BlockPool {
     // Free in reverse so a request's tail blocks are evicted before its shared prefix (vLLM does the same).
     for (let i = blockIds.length - 1; i >= 0; i--) {
       const id = blockIds[i]!;
-      const rc = --this.refCount[id]!;
-      if (rc === 0) this.free.set(id, true);
-      else if (rc < 0) throw new Error(`block ${id} released more often than allocated`);
+      const rc = (this.refCount.get(id) ?? 0) - 1;
+      if (rc < 0) throw new Error(`block ${id} released more often than allocated`);
+      if (rc === 0) {
+        this.refCount.delete(id);
+        this.free.set(id, true);
+      } else this.refCount.set(id, rc);
     }
   }
 
   private ref(id: number): void {
-    if (this.refCount[id] === 0) this.free.delete(id);
-    this.refCount[id]!++;
+    const rc = this.refCount.get(id) ?? 0;
+    if (rc === 0) this.free.delete(id);
+    this.refCount.set(id, rc + 1);
   }
 
   private takeFree(): number {
-    const first = this.free.keys().next();
-    if (first.done) throw new Error('block pool exhausted');
-    const id = first.value;
-    this.free.delete(id);
-    const h = this.hashOf[id];
-    if (h !== null && h !== undefined) {
-      this.cached.delete(h);
-      this.hashOf[id] = null;
+    let id: number;
+    if (this.nextFresh < this.numBlocks) {
+      id = this.nextFresh++;
+    } else {
+      const first = this.free.keys().next();
+      if (first.done) throw new Error('block pool exhausted');
+      id = first.value;
+      this.free.delete(id);
+      const h = this.hashOf.get(id);
+      if (h !== undefined) {
+        this.cached.delete(h);
+        this.hashOf.delete(id);
+      }
     }
-    this.refCount[id] = 1;
+    this.refCount.set(id, 1);
     return id;
   }
 }

@@ -30,6 +30,8 @@ export function buckets125(maxValue: number): number[] {
 
 export const FINISH_REASONS = ['stop', 'length', 'abort', 'error', 'repetition'] as const;
 export const PROMPT_SOURCES = ['local_compute', 'local_cache_hit', 'external_kv_transfer'] as const;
+/** vllm:prompt_tokens_cached_by_source tiers (vLLM 0.32 CacheHitSource): NIXL hits count as p2p. */
+export const CACHE_HIT_SOURCES = ['device', 'host', 'p2p', 'disk', 'external_unspecified'] as const;
 
 export interface MetricsInfo {
   modelName: string;
@@ -61,7 +63,7 @@ export class MockerMetrics {
   readonly promptTokens: Counter<string>;
   readonly promptTokensBySource: Counter<string>;
   readonly promptTokensCached: Counter<string>;
-  readonly promptTokensRecomputed: Counter<string>;
+  readonly promptTokensCachedBySource: Counter<string>;
   readonly generationTokens: Counter<string>;
   readonly requestSuccess: Counter<string>;
   readonly requestPromptTokens: Histogram<string>;
@@ -96,8 +98,8 @@ export class MockerMetrics {
     const gauge = (name: string, help: string): Gauge<string> => new Gauge({ name, help, labelNames, registers });
     const counter = (name: string, help: string, extra: string[] = []): Counter<string> =>
       new Counter({ name, help, labelNames: [...labelNames, ...extra], registers });
-    const histogram = (name: string, help: string, buckets: number[]): Histogram<string> =>
-      new Histogram({ name, help, labelNames, buckets, registers });
+    const histogram = (name: string, help: string, buckets: number[], into = registers): Histogram<string> =>
+      new Histogram({ name, help, labelNames, buckets, registers: into });
     const tokenBuckets = buckets125(info.maxModelLen);
 
     new Gauge({
@@ -144,7 +146,11 @@ export class MockerMetrics {
     this.promptTokens = counter('vllm:prompt_tokens_total', 'Number of prefill tokens processed.');
     this.promptTokensBySource = counter('vllm:prompt_tokens_by_source_total', 'Number of prompt tokens by source.', ['source']);
     this.promptTokensCached = counter('vllm:prompt_tokens_cached_total', 'Number of cached prompt tokens (local + external).');
-    this.promptTokensRecomputed = counter('vllm:prompt_tokens_recomputed_total', 'Number of cached tokens recomputed for forward pass.');
+    this.promptTokensCachedBySource = counter(
+      'vllm:prompt_tokens_cached_by_source_total',
+      'Prefix-cache hit tokens by the cache tier that supplied them: device (local HBM), host (offloaded to DRAM), disk, p2p (transferred from another vLLM instance) or external_unspecified. Counted at admission; sums to vllm:prefix_cache_hits + vllm:external_prefix_cache_hits.',
+      ['source'],
+    );
     this.generationTokens = counter('vllm:generation_tokens_total', 'Number of generation tokens processed.');
     this.requestSuccess = counter('vllm:request_success_total', 'Count of successfully processed requests.', ['finished_reason']);
     this.requestPromptTokens = histogram('vllm:request_prompt_tokens', 'Number of prefill tokens processed.', tokenBuckets);
@@ -164,20 +170,27 @@ export class MockerMetrics {
     this.requestNumPreemptions = histogram('vllm:request_num_preemptions', 'Histogram of the number of times a request was preempted.', REQUEST_NUM_PREEMPTIONS_BUCKETS);
     this.prefillKvComputed = histogram('vllm:request_prefill_kv_computed_tokens', 'Histogram of new KV tokens computed during prefill (excluding cached tokens).', tokenBuckets);
 
-    this.nixlXferTime = histogram('vllm:nixl_xfer_time_seconds', 'Histogram of transfer duration for NIXL KV Cache transfers.', NIXL_TIME_BUCKETS.slice(1));
-    this.nixlPostTime = histogram('vllm:nixl_post_time_seconds', 'Histogram of transfer post time for NIXL KV Cache transfers.', NIXL_TIME_BUCKETS);
-    this.nixlBytes = histogram('vllm:nixl_bytes_transferred', 'Histogram of bytes transferred per NIXL KV Cache transfers.', NIXL_BYTES_BUCKETS);
-    this.nixlDescriptors = histogram('vllm:nixl_num_descriptors', 'Histogram of number of descriptors per NIXL  KV Cache transfers.', NIXL_DESCRIPTOR_BUCKETS);
-    this.nixlFailedTransfers = counter('vllm:nixl_num_failed_transfers_total', 'Number of failed NIXL KV Cache transfers, including handshake and notification failures. NOTE: KV expiry is tracked separately in vllm:nixl_num_kv_expired_reqs.');
-    this.nixlFailedNotifications = counter('vllm:nixl_num_failed_notifications_total', 'Number of failed NIXL KV Cache notifications. Retained for compatibility; these failures are also included in vllm:nixl_num_failed_transfers.');
-    this.nixlExpired = counter('vllm:nixl_num_kv_expired_reqs_total', 'Number of requests that had their KV expire. NOTE: This metric is tracked on the P instance.');
-    this.nixlNotifsAfterExpiry = counter('vllm:nixl_num_notifications_after_expiry_total', 'Number of completion notifications for requests that were no longer tracked, usually because their KV lease expired.');
+    // vLLM registers the NIXL connector's metrics only when a KV connector is configured: a plain
+    // (aggregated) vLLM 0.32 exposes no vllm:nixl_* series at all (seen on the real CPU build).
+    const nixlRegisters = info.role === 'none' ? [] : registers;
+    const nixlCounter = (name: string, help: string): Counter<string> => new Counter({ name, help, labelNames, registers: nixlRegisters });
+    this.nixlXferTime = histogram('vllm:nixl_xfer_time_seconds', 'Histogram of transfer duration for NIXL KV Cache transfers.', NIXL_TIME_BUCKETS.slice(1), nixlRegisters);
+    this.nixlPostTime = histogram('vllm:nixl_post_time_seconds', 'Histogram of transfer post time for NIXL KV Cache transfers.', NIXL_TIME_BUCKETS, nixlRegisters);
+    this.nixlBytes = histogram('vllm:nixl_bytes_transferred', 'Histogram of bytes transferred per NIXL KV Cache transfers.', NIXL_BYTES_BUCKETS, nixlRegisters);
+    this.nixlDescriptors = histogram('vllm:nixl_num_descriptors', 'Histogram of number of descriptors per NIXL  KV Cache transfers.', NIXL_DESCRIPTOR_BUCKETS, nixlRegisters);
+    this.nixlFailedTransfers = nixlCounter('vllm:nixl_num_failed_transfers_total', 'Number of failed NIXL KV Cache transfers, including handshake and notification failures. NOTE: KV expiry is tracked separately in vllm:nixl_num_kv_expired_reqs.');
+    this.nixlFailedNotifications = nixlCounter('vllm:nixl_num_failed_notifications_total', 'Number of failed NIXL KV Cache notifications. Retained for compatibility; these failures are also included in vllm:nixl_num_failed_transfers.');
+    this.nixlExpired = nixlCounter('vllm:nixl_num_kv_expired_reqs_total', 'Number of requests that had their KV expire. NOTE: This metric is tracked on the P instance.');
+    this.nixlNotifsAfterExpiry = nixlCounter('vllm:nixl_num_notifications_after_expiry_total', 'Number of completion notifications for requests that were no longer tracked, usually because their KV lease expired.');
 
     // prometheus_client exposes labelled children as soon as vLLM creates them: zero-valued series exist from the start.
-    for (const c of [this.prefixQueries, this.prefixHits, this.externalPrefixQueries, this.externalPrefixHits, this.preemptions, this.promptTokens, this.promptTokensCached, this.promptTokensRecomputed, this.generationTokens, this.nixlFailedTransfers, this.nixlFailedNotifications, this.nixlExpired, this.nixlNotifsAfterExpiry]) {
+    for (const c of [this.prefixQueries, this.prefixHits, this.externalPrefixQueries, this.externalPrefixHits, this.preemptions, this.promptTokens, this.promptTokensCached, this.generationTokens, this.nixlFailedTransfers, this.nixlFailedNotifications, this.nixlExpired, this.nixlNotifsAfterExpiry]) {
       c.labels(this.labels).inc(0);
     }
     for (const s of PROMPT_SOURCES) this.promptTokensBySource.labels({ ...this.labels, source: s }).inc(0);
+    for (const s of CACHE_HIT_SOURCES) this.promptTokensCachedBySource.labels({ ...this.labels, source: s }).inc(0);
+    // With a connector, vLLM creates the NIXL histograms' children up front: _count/_sum read 0 before any transfer.
+    if (info.role !== 'none') for (const h of [this.nixlXferTime, this.nixlPostTime, this.nixlBytes, this.nixlDescriptors]) h.zero(this.labels);
     for (const r of FINISH_REASONS) this.requestSuccess.labels({ ...this.labels, finished_reason: r }).inc(0);
     for (const g of [this.running, this.waiting, this.kvUsage]) g.labels(this.labels).set(0);
   }

@@ -236,8 +236,9 @@ export function createMockerServer(d: ServerDeps): http.Server {
     const streaming = r.stream === true;
     const includeUsage = cfg.enableForceIncludeUsage || (streaming && !!r.stream_options?.include_usage);
     const continuousUsage = cfg.enableForceIncludeUsage || (includeUsage && !!r.stream_options?.continuous_usage_stats);
+    const remoteCached = remotePrefill !== null && Number.isInteger(kvp?.['remote_prefill_cached_tokens']) ? (kvp!['remote_prefill_cached_tokens'] as number) : null;
     const usageFor = (engineReq: EngineRequest): Usage =>
-      usageOf(promptLen, engineReq.output.length, cfg.enablePromptTokensDetails ? engineReq.localCacheHitTokens + engineReq.externalTokens : null);
+      usageOf(promptLen, engineReq.output.length, cfg.enablePromptTokensDetails ? (remoteCached ?? engineReq.localCacheHitTokens + engineReq.externalTokens) : null);
 
     let engineReq: EngineRequest | null = null;
     let done = false;

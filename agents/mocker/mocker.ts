@@ -222,13 +222,17 @@ function makeObserver(m: MockerMetrics, log: MockerLog, metricsWindow: StatsWind
     prefixCache: (queried, hits) => {
       m.inc(m.prefixQueries, queried);
       m.inc(m.prefixHits, hits);
+      m.inc(m.promptTokensCachedBySource, hits, { source: 'device' });
       metricsWindow.queried += queried;
       metricsWindow.hits += hits;
     },
     promptTokens: (req: EngineRequest) => {
       const prompt = req.promptTokenIds.length;
       const local = req.localCacheHitTokens;
-      const external = req.externalTokens;
+      // The engine models D recomputing the last prompt token, but vLLM 0.32 counts every token it
+      // did not hold locally as external_kv_transfer (local_compute 0) and has no
+      // vllm:prompt_tokens_recomputed: the real CPU build reported 457 of 457 prompt tokens external.
+      const external = req.externalTokens > 0 ? Math.min(prompt - local, req.externalTokens + 1) : 0;
       m.inc(m.promptTokens, prompt);
       metricsWindow.prompt += prompt;
       m.inc(m.promptTokensBySource, prompt - local - external, { source: 'local_compute' });
@@ -238,8 +242,7 @@ function makeObserver(m: MockerMetrics, log: MockerLog, metricsWindow: StatsWind
       if (req.remotePrefill) {
         m.inc(m.externalPrefixQueries, prompt - local);
         m.inc(m.externalPrefixHits, external);
-        // D recomputes the last prompt token locally (reference §2.1 step 5).
-        if (external > 0) m.inc(m.promptTokensRecomputed, 1);
+        m.inc(m.promptTokensCachedBySource, external, { source: 'p2p' });
       }
     },
     preempted: () => m.inc(m.preemptions, 1),

@@ -189,6 +189,9 @@ export class NixlSim implements ConnectorHooks {
       remote_num_tokens: blockIds.length > 0 ? req.promptTokenIds.length : 0,
       remote_blocks_expiry_time: null,
       transfer_mode: 'pull',
+      // vLLM 0.32's scheduler appends P's own prefix-cache hits, so D reports them as
+      // usage.prompt_tokens_details.cached_tokens instead of its ~100% hit from the transfer.
+      remote_prefill_cached_tokens: req.localCacheHitTokens,
     };
   }
 
