@@ -25,7 +25,8 @@ export async function buildElectron(outDir: string = path.join(repoRoot, 'dist/e
     sourcemap: true,
     logLevel: 'warning' as const,
     // 'electron' is provided by the runtime; ssh2's optional native parts are never built (package.json).
-    external: ['electron', 'cpu-features', './crypto/build/Release/sshcrypto.node'],
+    // playwright-core prints PDFs in browser/CLI mode only (the desktop uses printToPDF); loaded on demand.
+    external: ['electron', 'cpu-features', './crypto/build/Release/sshcrypto.node', 'playwright-core'],
   };
   await esbuild({
     ...common,

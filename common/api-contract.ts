@@ -17,6 +17,7 @@ import { Problem } from './deployment/problems';
 import { CompareParams, ImportParams, ImportReport, RunDetail, RunSummary, StartRunParams, StartRunResult, SweepParams } from './run-view';
 import { Comparison } from './compare';
 import { RunSeries } from './run-series';
+import { ReportExportParams, ReportReadResult } from './report-model';
 import { ChatDelta, ChatDone, ChatStartParams, ChatStartResult, ClientId, Conversation, ConversationSummary } from './chat';
 
 /**
@@ -91,6 +92,10 @@ export const ApiMethods = {
   'runs.delete': { params: z.object({ id: z.string() }), result: z.object({ deleted: z.array(z.string()) }) },
   /** Two runs or two sweeps: workload check, per-metric deltas (B relative to A) and the verdict. */
   'runs.compare': { params: CompareParams, result: Comparison },
+  /** Exports runs, a sweep or a comparison as self-contained HTML, PDF, CSV or a re-runnable .tar.gz bundle; the task's result is a ReportExportResult (common/report-model.ts). */
+  'reports.export': { params: ReportExportParams, result: Task },
+  /** The bytes of a file reports.export wrote in this session (browser UI downloads). */
+  'reports.read': { params: z.object({ path: z.string().min(1).max(4096) }), result: ReportReadResult },
   /** Streams a chat completion through the deployment's endpoint: chat.delta events, then one chat.done. */
   'chat.start': { params: ChatStartParams, result: ChatStartResult },
   /** Aborts the HTTP request; the router then aborts its prefill or decode leg. chat.done follows (outcome stopped). */

@@ -10,6 +10,8 @@ import { DeploymentService } from './deployments/deployment-service';
 import { RunService } from './runs/run-service';
 import { RunSeriesSource } from './runs/run-series-source';
 import { ChatService } from './chat/chat-service';
+import { ReportService } from './reports/report-service';
+import type { PdfRenderer } from './reports/report-pdf';
 import { ConversationStore } from './chat/conversation-store';
 import type { AgentArtifacts } from './agent/agent-install';
 import type { SshHostOptions } from './hosts/ssh-host';
@@ -20,6 +22,8 @@ export interface ControllerOptions {
   artifacts: AgentArtifacts;
   localAgentHome?: string;
   ssh?: Pick<SshHostOptions, 'userKnownHostsFile' | 'sshConfigFile'>;
+  /** Prints report HTML to PDF; the desktop app passes Electron's printToPDF, otherwise headless Chromium is used. */
+  pdfRenderer?: PdfRenderer;
 }
 
 type Handlers = { [M in keyof typeof ApiMethods]: (params: unknown) => Promise<unknown> };
@@ -36,6 +40,7 @@ export class Controller implements ApiHandler {
   private readonly runSeries: RunSeriesSource;
   readonly chat: ChatService;
   readonly conversations: ConversationStore;
+  readonly reports: ReportService;
   private readonly events = new EventEmitter<{ event: [ApiEventEnvelope] }>();
   private readonly handlers: Handlers;
 
@@ -56,6 +61,15 @@ export class Controller implements ApiHandler {
     this.chat.on('delta', (d) => this.publish('chat.delta', d));
     this.chat.on('done', (d) => this.publish('chat.done', d));
     this.conversations = new ConversationStore(opts.home);
+    this.reports = new ReportService({
+      home: opts.home,
+      runs: this.runs,
+      series: (detail) => this.runSeries.series(detail),
+      deployments: { list: () => this.deployments.store.list() },
+      hosts: this.hosts,
+      tasks: this.tasks,
+      ...(opts.pdfRenderer ? { pdf: opts.pdfRenderer } : {}),
+    });
     const p = <M extends keyof typeof ApiMethods>(m: M, raw: unknown): z.infer<(typeof ApiMethods)[M]['params']> =>
       parseOrThrow(ApiMethods[m].params as unknown as z.ZodType<z.infer<(typeof ApiMethods)[M]['params']>>, raw, `parameters of ${m}`, 'invalid-params');
     this.handlers = {
@@ -104,6 +118,8 @@ export class Controller implements ApiHandler {
       'runs.cancel': async (raw) => this.runs.cancel(p('runs.cancel', raw).id),
       'runs.delete': async (raw) => this.runs.delete(p('runs.delete', raw).id),
       'runs.compare': async (raw) => this.runs.compare(p('runs.compare', raw)),
+      'reports.export': async (raw) => this.reports.export(p('reports.export', raw)),
+      'reports.read': async (raw) => this.reports.read(p('reports.read', raw).path),
       'chat.start': async (raw) => this.chat.start(p('chat.start', raw)),
       'chat.stop': async (raw) => ({ stopped: this.chat.stop(p('chat.stop', raw).streamId) }),
       'conversations.list': async () => this.conversations.list(),

@@ -1,0 +1,40 @@
+import { REDACTED, redactText, redactValue } from '../../../common/artifacts';
+
+/**
+ * Secrets never leave in an export (issue 8). Everything a report is made of goes through
+ * redactValue (secret-named keys, tokens, Authorization headers, --api-key arguments, URL
+ * credentials), and every file written goes through redactText once more as a last pass.
+ * Environment maps in deployment specs and plans name secrets in their own way
+ * (`MY_SERVICE_TOKEN`, `WANDB_API_KEY`), so upper-case variable names that say token, secret,
+ * password, key or credential are blanked too.
+ */
+
+const ENV_SECRET_NAME = /^[A-Z0-9_]*(?:TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?|AUTH)[A-Z0-9_]*$/;
+
+export function isEnvSecretName(key: string): boolean {
+  return /^[A-Z][A-Z0-9_]*$/.test(key) && ENV_SECRET_NAME.test(key);
+}
+
+/** A deep copy with every secret replaced by "[redacted]". */
+export function redactForExport<T>(value: T): T {
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === 'object') {
+      const o: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v as Record<string, unknown>)) o[k] = isEnvSecretName(k) && (typeof x === 'string' || typeof x === 'number') ? REDACTED : walk(x);
+      return o;
+    }
+    return v;
+  };
+  return walk(redactValue(value)) as T;
+}
+
+/** `KEY=value` words of an argv or env listing whose name is a secret. */
+function redactAssignments(text: string): string {
+  return text.replace(/\b([A-Z][A-Z0-9_]*)=("[^"]*"|'[^']*'|[^\s"'\\]+)/g, (m, name: string) => (isEnvSecretName(name) ? `${name}=${REDACTED}` : m));
+}
+
+/** The last pass over a file's text. */
+export function redactExportText(text: string): string {
+  return redactAssignments(redactText(text));
+}
