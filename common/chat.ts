@@ -156,6 +156,8 @@ export interface PdStats {
   routerTtftMs: number | null;
   status: RouterTrace['status'];
   aborted: boolean;
+  /** For an aborted request, what the router cancelled. */
+  abortNote: string | null;
   /** The router's error, when the request failed there. */
   error: string | null;
 }
@@ -171,6 +173,12 @@ const REASON_TEXT: Record<PrefillReason, string> = {
 
 export function prefillReasonText(r: PrefillReason): string {
   return REASON_TEXT[r];
+}
+
+function abortNote(t: RouterTrace): string {
+  if (t.prefillSentAtMs !== null && t.prefillDoneAtMs === null) return 'aborted during prefill: the router cancelled the prefill leg and sent no decode leg';
+  if (t.decodeSentAtMs !== null) return `aborted while decoding: the router cancelled the decode leg${t.prefill === 'remote' ? ' (the prefill leg had finished; its KV blocks are freed after the read or by lease)' : ''}`;
+  return 'aborted before any leg was sent';
 }
 
 export function pdStatsFromTrace(t: RouterTrace): PdStats {
@@ -189,6 +197,7 @@ export function pdStatsFromTrace(t: RouterTrace): PdStats {
     routerTtftMs: t.firstTokenAtMs !== null ? t.firstTokenAtMs - t.arrivalAtMs : null,
     status: t.status,
     aborted: t.aborted,
+    abortNote: t.aborted ? abortNote(t) : null,
     error: t.error ? t.error.message : null,
   };
 }

@@ -9,6 +9,7 @@ import { registerHostCommands } from './hosts-commands';
 import { registerDeployCommands } from './deploy-commands';
 import { registerServeCommand } from './serve-command';
 import { registerBenchCommands } from './bench-commands';
+import { registerChatCommand } from './chat-command';
 
 export function buildProgram(): Command {
   const program = new Command('handoff')
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerDeployCommands(program);
   registerBenchCommands(program);
   registerServeCommand(program);
+  registerChatCommand(program);
   return program;
 }
 
