@@ -38,7 +38,6 @@ test('the shell shows the five pages, and pages not built yet say what is coming
   await page.screenshot({ path: screenshotPath('shell-hosts'), fullPage: true });
 
   const expectations: Record<string, RegExp> = {
-    deployments: /prefill and decode workers/,
     playground: /OpenAI-compatible endpoint/,
     benchmarks: /genai-perf, AIPerf/,
     reports: /aggregated against disaggregated/,

@@ -2,12 +2,14 @@ import { BannerArea } from './components/banner-area';
 import { Sidebar } from './components/sidebar';
 import { TaskPromptDialog } from './components/task-prompt-dialog';
 import { ComingSoonPage } from './pages/coming-soon-page';
+import { DeploymentsPage } from './pages/deployments/deployments-page';
 import { HostsPage } from './pages/hosts/hosts-page';
 import { useApp } from './store/app-store';
 
 function CurrentPage() {
   const route = useApp((s) => s.route);
   if (route.page === 'hosts') return <HostsPage route={route} />;
+  if (route.page === 'deployments') return <DeploymentsPage route={route} />;
   return <ComingSoonPage page={route.page} />;
 }
 

@@ -6,7 +6,10 @@ export type Route =
   | { page: 'hosts'; view: 'list' }
   | { page: 'hosts'; view: 'add' }
   | { page: 'hosts'; view: 'host'; host: string }
-  | { page: Exclude<PageId, 'hosts'> };
+  | { page: 'deployments'; view: 'list' }
+  | { page: 'deployments'; view: 'new' }
+  | { page: 'deployments'; view: 'deployment'; id: string }
+  | { page: Exclude<PageId, 'hosts' | 'deployments'> };
 
 export const DEFAULT_ROUTE: Route = { page: 'hosts', view: 'list' };
 
@@ -25,11 +28,27 @@ export function parseRoute(hash: string): Route {
     }
     return DEFAULT_ROUTE;
   }
-  if (page === 'deployments' || page === 'playground' || page === 'benchmarks' || page === 'reports') return { page };
+  if (page === 'deployments') {
+    if (a === 'new') return { page: 'deployments', view: 'new' };
+    if (a === 'deployment' && b !== undefined) {
+      try {
+        return { page: 'deployments', view: 'deployment', id: decodeURIComponent(b) };
+      } catch {
+        return { page: 'deployments', view: 'list' };
+      }
+    }
+    return { page: 'deployments', view: 'list' };
+  }
+  if (page === 'playground' || page === 'benchmarks' || page === 'reports') return { page };
   return DEFAULT_ROUTE;
 }
 
 export function formatRoute(route: Route): string {
+  if (route.page === 'deployments') {
+    if (route.view === 'new') return '#/deployments/new';
+    if (route.view === 'deployment') return `#/deployments/deployment/${encodeURIComponent(route.id)}`;
+    return '#/deployments';
+  }
   if (route.page !== 'hosts') return `#/${route.page}`;
   switch (route.view) {
     case 'list':

@@ -10,7 +10,9 @@ const LABELS: Record<PageId, string> = {
 };
 
 function routeFor(page: PageId): Route {
-  return page === 'hosts' ? { page: 'hosts', view: 'list' } : { page };
+  if (page === 'hosts') return { page: 'hosts', view: 'list' };
+  if (page === 'deployments') return { page: 'deployments', view: 'list' };
+  return { page };
 }
 
 export function Sidebar() {

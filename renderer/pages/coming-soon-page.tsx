@@ -1,16 +1,8 @@
 import type { PageId } from '../routes';
 
-type Upcoming = Exclude<PageId, 'hosts'>;
+type Upcoming = Exclude<PageId, 'hosts' | 'deployments'>;
 
 const PLANS: Record<Upcoming, { title: string; lines: string[] }> = {
-  deployments: {
-    title: 'Deployments',
-    lines: [
-      'Deploy vLLM on your hosts from a deployment spec: aggregated, or disaggregated with prefill and decode workers that hand the KV cache over NIXL.',
-      'Each plan is checked before anything starts (GPUs free, tensor parallelism, ports, block sizes), then every worker shows its state and logs.',
-      'Hosts without a GPU can run the simulated engine, always labelled as simulated.',
-    ],
-  },
   playground: {
     title: 'Playground',
     lines: [

@@ -3,11 +3,12 @@ import { useStore } from 'zustand';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { HandoffApi } from '../../common/api-contract';
 import type { Route } from '../routes';
+import { createDeploymentsSlice, type DeploymentsSlice } from './deployments-slice';
 import { createHostsSlice, type HostsSlice } from './hosts-slice';
 import { createTasksSlice, type TasksSlice } from './tasks-slice';
 import { createUiSlice, type UiSlice } from './ui-slice';
 
-export type AppState = HostsSlice & TasksSlice & UiSlice;
+export type AppState = HostsSlice & TasksSlice & UiSlice & DeploymentsSlice;
 export type AppStore = StoreApi<AppState>;
 
 /** One store of slices; the API is injected so tests can drive it with their own handler. */
@@ -16,6 +17,7 @@ export function createAppStore(api: HandoffApi, initialRoute?: Route): AppStore 
     ...createHostsSlice(api)(...a),
     ...createTasksSlice(api)(...a),
     ...createUiSlice(initialRoute)(...a),
+    ...createDeploymentsSlice(api)(...a),
   }));
 }
 

@@ -1,6 +1,7 @@
 import type { ApiEvent, HandoffApi } from '../../common/api-contract';
 import type { ConnectionAware } from '../transport/connection-status';
 import type { AppStore } from './app-store';
+import { startDeploymentsSync } from './deployments-slice';
 
 /**
  * Keeps the store in step with the controller: events as they come, and a full reload whenever
@@ -11,9 +12,10 @@ export function startSync(store: AppStore, api: HandoffApi & ConnectionAware): (
   const reload = async (): Promise<void> => {
     const info = await api.call('app.info').catch(() => null);
     if (info) s().setAppInfo(info);
-    await Promise.all([s().loadHosts(), s().loadTasks()]);
+    await Promise.all([s().loadHosts(), s().loadTasks(), s().loadDeployments()]);
   };
   const offs = [
+    startDeploymentsSync(store, api),
     api.on('hosts.changed', (hosts: ApiEvent<'hosts.changed'>) => s().setHosts(hosts)),
     api.on('task.updated', (task: ApiEvent<'task.updated'>) => s().upsertTask(task)),
     api.onConnection((c) => {
