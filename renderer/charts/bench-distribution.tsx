@@ -1,0 +1,83 @@
+import { memo, useMemo } from 'react';
+import { Bar, BarChart, CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { AXIS_TICK, BenchChartFrame, CHART_HEIGHT, CHART_MARGIN, benchColor } from './bench-chart-frame';
+import { cdfPoints, histogram } from './bench-downsample';
+
+export const HISTOGRAM_BINS = 40;
+export const CDF_POINTS = 400;
+
+const tickMs = (v: number): string => (Math.abs(v) >= 1000 ? `${(v / 1000).toFixed(1)} s` : Math.abs(v) >= 10 ? `${Math.round(v)}` : v.toFixed(2));
+
+export interface DistributionProps {
+  /** Stable id for test ids: `ttft`, `itl`, `latency`. */
+  metric: string;
+  label: string;
+  unit: string;
+  /** Ascending values of the metric over the run's requests. */
+  sorted: Float64Array;
+  color?: string;
+  /** Vertical markers, e.g. an SLO. */
+  markers?: ReadonlyArray<{ x: number; label: string }>;
+}
+
+/** How many requests fall in each equal-width range of the metric (at most HISTOGRAM_BINS bars). */
+export const HistogramChart = memo(function HistogramChart({ metric, label, unit, sorted, color = benchColor(0), markers = [] }: DistributionProps) {
+  const h = useMemo(() => histogram(sorted, HISTOGRAM_BINS), [sorted]);
+  const domain = useMemo<[number, number]>(() => (h.bins.length ? [h.bins[0]!.x0, h.bins[h.bins.length - 1]!.x1] : [0, 1]), [h]);
+  return (
+    <BenchChartFrame
+      id={`histogram-${metric}`}
+      title={`${label}: histogram`}
+      help={
+        <>
+          Requests per {unit} range, {h.total.toLocaleString('en-US')} requests
+          {h.overflow ? <span data-testid={`bench-chart-histogram-${metric}-overflow`}> · {h.overflow.toLocaleString('en-US')} beyond the last bar (far tail)</span> : null}.
+        </>
+      }
+      points={h.bins.length}
+      empty={h.total ? null : `No ${label} values in this run.`}
+    >
+      <ResponsiveContainer width="100%" height={CHART_HEIGHT}>
+        <BarChart data={h.bins} margin={CHART_MARGIN} barCategoryGap={1}>
+          <CartesianGrid stroke="#edf0f3" vertical={false} />
+          <XAxis dataKey="x" type="number" domain={domain} tick={AXIS_TICK} tickFormatter={tickMs} allowDataOverflow />
+          <YAxis tick={AXIS_TICK} width={46} allowDecimals={false} />
+          <Tooltip isAnimationActive={false} labelFormatter={(v) => `${tickMs(Number(v))} ${unit}`} />
+          {markers.map((m) => (
+            <ReferenceLine key={m.label} x={m.x} stroke="#c2372f" strokeDasharray="4 3" label={{ value: m.label, fontSize: 10, position: 'top' }} ifOverflow="extendDomain" />
+          ))}
+          <Bar dataKey="count" name="requests" fill={color} isAnimationActive={false} animationDuration={0} />
+        </BarChart>
+      </ResponsiveContainer>
+    </BenchChartFrame>
+  );
+});
+
+/** Share of requests at or below each value (at most CDF_POINTS points, evenly spaced in rank). */
+export const CdfChart = memo(function CdfChart({ metric, label, unit, sorted, color = benchColor(0), markers = [] }: DistributionProps) {
+  const points = useMemo(() => cdfPoints(sorted, CDF_POINTS), [sorted]);
+  return (
+    <BenchChartFrame
+      id={`cdf-${metric}`}
+      title={`${label}: CDF`}
+      help={`Share of requests that took at most this long (${unit}).`}
+      points={points.length}
+      empty={points.length ? null : `No ${label} values in this run.`}
+    >
+      <ResponsiveContainer width="100%" height={CHART_HEIGHT}>
+        <LineChart data={points} margin={CHART_MARGIN}>
+          <CartesianGrid stroke="#edf0f3" />
+          <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} tick={AXIS_TICK} tickFormatter={tickMs} />
+          <YAxis dataKey="y" type="number" domain={[0, 100]} ticks={[0, 25, 50, 75, 90, 99, 100]} tick={AXIS_TICK} width={38} tickFormatter={(v: number) => `${v}%`} />
+          <Tooltip isAnimationActive={false} labelFormatter={(v) => `${tickMs(Number(v))} ${unit}`} formatter={(v) => (typeof v === 'number' ? `${v.toFixed(1)} %` : String(v))} />
+          <ReferenceLine y={50} stroke="#c9ced6" strokeDasharray="2 3" />
+          <ReferenceLine y={99} stroke="#c9ced6" strokeDasharray="2 3" />
+          {markers.map((m) => (
+            <ReferenceLine key={m.label} x={m.x} stroke="#c2372f" strokeDasharray="4 3" label={{ value: m.label, fontSize: 10, position: 'insideTopRight' }} ifOverflow="extendDomain" />
+          ))}
+          <Line dataKey="y" name="≤ value" type="stepAfter" stroke={color} strokeWidth={1.8} dot={false} activeDot={false} isAnimationActive={false} animationDuration={0} />
+        </LineChart>
+      </ResponsiveContainer>
+    </BenchChartFrame>
+  );
+});
