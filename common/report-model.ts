@@ -128,8 +128,11 @@ export interface ScalarRow {
   value: number;
 }
 
-/** The run's one-number figures in display order, with output tokens/s per GPU derived where the GPU count is known. */
-export function scalarRows(metrics: MetricsView | null, gpuCount: number | null | undefined): ScalarRow[] {
+/**
+ * The run's one-number figures in display order, with output tokens/s per GPU derived where the
+ * GPU count is known. `all` adds every other scalar (first/last timestamps, …) at the end.
+ */
+export function scalarRows(metrics: MetricsView | null, gpuCount: number | null | undefined, opts: { all?: boolean } = {}): ScalarRow[] {
   if (!metrics) return [];
   const out: ScalarRow[] = [];
   for (const k of SCALAR_ORDER) {
@@ -138,6 +141,13 @@ export function scalarRows(metrics: MetricsView | null, gpuCount: number | null 
     out.push({ key: k, label: SCALAR_METRICS[k].label, unit: SCALAR_METRICS[k].unit, value: v });
     if (k === 'outputTokenThroughputPerS' && gpuCount) {
       out.push({ key: 'outputTokensPerSPerGpu', label: 'Output token throughput per GPU', unit: 'tokens/sec/GPU', value: v / gpuCount });
+    }
+  }
+  if (opts.all) {
+    for (const [k, v] of Object.entries(metrics.scalars)) {
+      if ((SCALAR_ORDER as readonly string[]).includes(k) || !Number.isFinite(v)) continue;
+      const info = (SCALAR_METRICS as Record<string, { label: string; unit: string } | undefined>)[k];
+      out.push({ key: k, label: info?.label ?? k, unit: info?.unit ?? '', value: v });
     }
   }
   return out;

@@ -151,7 +151,7 @@ export function metricsCsv(runs: ReadonlyArray<{ runId: string; runName: string 
   const parts: string[] = [line(METRIC_COLUMNS)];
   for (const r of runs) {
     if (!r.metrics) continue;
-    for (const s of scalarRows(r.metrics, r.gpuCount)) parts.push(line([r.runId, r.runName, s.key, s.label, s.unit, 'value', s.value]));
+    for (const s of scalarRows(r.metrics, r.gpuCount, { all: true })) parts.push(line([r.runId, r.runName, s.key, s.label, s.unit, 'value', s.value]));
     const seen = new Set<string>();
     for (const k of [...DISTRIBUTION_ORDER, ...Object.keys(r.metrics.distributions)]) {
       const stats = r.metrics.distributions[k];

@@ -52,6 +52,7 @@ export interface BarChartOptions {
 const W = 640;
 const H = 300;
 const M = { top: 34, right: 16, bottom: 48, left: 64 };
+const LEGEND_ROW = 14;
 const PALETTE = ['#2563eb', '#dc2626', '#059669', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#4b5563', '#65a30d', '#9333ea'];
 
 export function seriesColor(i: number): string {
@@ -145,12 +146,14 @@ export function xyChart(o: XyChartOptions): string {
   const x1 = xt[xt.length - 1]!;
   const y0 = yt[0]!;
   const y1 = yt[yt.length - 1]!;
+  const leg = legend(o.series.map((s) => s.label));
+  const top = M.top + leg.rows * LEGEND_ROW;
   const pw = W - M.left - M.right;
-  const ph = H - M.top - M.bottom;
+  const ph = H - top - M.bottom;
   const sx = (v: number) => M.left + ((v - x0) / (x1 - x0 || 1)) * pw;
-  const sy = (v: number) => M.top + ph - ((v - y0) / (y1 - y0 || 1)) * ph;
+  const sy = (v: number) => top + ph - ((v - y0) / (y1 - y0 || 1)) * ph;
   const parts: string[] = [header(o.title, o.testId, 'xy')];
-  parts.push(axes(xt.map((t) => [sx(t), shortNumber(t)]), yt.map((t) => [sy(t), shortNumber(t)]), o.xLabel, o.yLabel));
+  parts.push(axes(xt.map((t) => [sx(t), shortNumber(t)]), yt.map((t) => [sy(t), shortNumber(t)]), o.xLabel, o.yLabel, false, top));
   for (const r of o.refLines ?? []) {
     if (!Number.isFinite(r.value)) continue;
     const y = c(sy(r.value));
@@ -197,7 +200,7 @@ export function xyChart(o: XyChartOptions): string {
       }
     }
   });
-  parts.push(legend(o.series.map((s) => s.label)));
+  parts.push(leg.svg);
   parts.push('</svg>');
   return parts.join('');
 }
@@ -209,14 +212,16 @@ export function barChart(o: BarChartOptions): string {
   const yt = niceTicks(Math.min(0, ...values), Math.max(0, ...values));
   const y0 = yt[0]!;
   const y1 = yt[yt.length - 1]!;
+  const leg = legend(o.seriesLabels);
+  const top = M.top + leg.rows * LEGEND_ROW;
   const pw = W - M.left - M.right;
-  const ph = H - M.top - M.bottom;
-  const sy = (v: number) => M.top + ph - ((v - y0) / (y1 - y0 || 1)) * ph;
+  const ph = H - top - M.bottom;
+  const sy = (v: number) => top + ph - ((v - y0) / (y1 - y0 || 1)) * ph;
   const gw = pw / o.groups.length;
   const bw = Math.min(40, (gw * 0.8) / Math.max(1, o.seriesLabels.length));
   const parts: string[] = [header(o.title, o.testId, 'bar')];
   const xTicks: Array<[number, string]> = o.groups.map((g, i) => [M.left + gw * (i + 0.5), g.label]);
-  parts.push(axes(xTicks, yt.map((t) => [sy(t), shortNumber(t)]), '', o.yLabel, true));
+  parts.push(axes(xTicks, yt.map((t) => [sy(t), shortNumber(t)]), '', o.yLabel, true, top));
   o.groups.forEach((g, i) => {
     const left = M.left + gw * (i + 0.5) - (bw * o.seriesLabels.length) / 2;
     g.values.forEach((v, j) => {
@@ -228,42 +233,45 @@ export function barChart(o: BarChartOptions): string {
       );
     });
   });
-  if (o.seriesLabels.length > 1) parts.push(legend(o.seriesLabels));
+  parts.push(leg.svg);
   parts.push('</svg>');
   return parts.join('');
 }
 
-function axes(xTicks: ReadonlyArray<[number, string]>, yTicks: ReadonlyArray<[number, string]>, xLabel: string, yLabel: string, categorical = false): string {
+function axes(xTicks: ReadonlyArray<[number, string]>, yTicks: ReadonlyArray<[number, string]>, xLabel: string, yLabel: string, categorical = false, top = M.top): string {
   const out: string[] = [];
   const bottom = H - M.bottom;
   for (const [y, label] of yTicks) {
     out.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${c(y)}" y2="${c(y)}" class="gl"/><text x="${M.left - 6}" y="${c(y + 4)}" text-anchor="end" class="tk">${escapeXml(label)}</text>`);
   }
   for (const [x, label] of xTicks) {
-    if (!categorical) out.push(`<line x1="${c(x)}" x2="${c(x)}" y1="${M.top}" y2="${bottom}" class="gl"/>`);
+    if (!categorical) out.push(`<line x1="${c(x)}" x2="${c(x)}" y1="${top}" y2="${bottom}" class="gl"/>`);
     out.push(`<text x="${c(x)}" y="${bottom + 16}" text-anchor="middle" class="tk">${escapeXml(label)}</text>`);
   }
-  out.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${bottom}" y2="${bottom}" class="ax"/><line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${bottom}" class="ax"/>`);
+  out.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${bottom}" y2="${bottom}" class="ax"/><line x1="${M.left}" x2="${M.left}" y1="${top}" y2="${bottom}" class="ax"/>`);
   if (xLabel) out.push(`<text x="${M.left + (W - M.left - M.right) / 2}" y="${H - 8}" text-anchor="middle" class="al">${escapeXml(xLabel)}</text>`);
-  if (yLabel) out.push(`<text transform="translate(14 ${M.top + (H - M.top - M.bottom) / 2}) rotate(-90)" text-anchor="middle" class="al">${escapeXml(yLabel)}</text>`);
+  if (yLabel) out.push(`<text transform="translate(14 ${top + (H - top - M.bottom) / 2}) rotate(-90)" text-anchor="middle" class="al">${escapeXml(yLabel)}</text>`);
   return out.join('');
 }
 
-function legend(labels: readonly string[]): string {
-  if (labels.length < 2) return '';
+/** The legend sits between the title and the plot, in as many rows as its labels need. */
+function legend(labels: readonly string[]): { svg: string; rows: number } {
+  if (labels.length < 2) return { svg: '', rows: 0 };
   const out: string[] = [];
-  let x = M.left + 4;
-  let y = M.top + 4;
+  let x = M.left;
+  let y = 26;
+  let rows = 1;
   for (const [i, label] of labels.entries()) {
-    const w = 18 + Math.min(label.length, 32) * 6.2;
-    if (x + w > W - M.right) {
-      x = M.left + 4;
-      y += 14;
+    const w = 18 + Math.min(label.length, 40) * 5.6;
+    if (x + w > W - M.right && x > M.left) {
+      x = M.left;
+      y += LEGEND_ROW;
+      rows++;
     }
-    out.push(`<rect x="${c(x)}" y="${c(y)}" width="10" height="10" fill="${seriesColor(i)}"/><text x="${c(x + 14)}" y="${c(y + 9)}" class="lg">${escapeXml(label.slice(0, 32))}</text>`);
+    out.push(`<rect x="${c(x)}" y="${c(y)}" width="10" height="10" fill="${seriesColor(i)}"/><text x="${c(x + 14)}" y="${c(y + 9)}" class="lg">${escapeXml(label.slice(0, 40))}</text>`);
     x += w;
   }
-  return `<g class="legend">${out.join('')}</g>`;
+  return { svg: `<g class="legend">${out.join('')}</g>`, rows };
 }
 
 // ---------------------------------------------------------------- data shaping
