@@ -10,6 +10,7 @@ import { registerDeployCommands } from './deploy-commands';
 import { registerServeCommand } from './serve-command';
 import { registerBenchCommands } from './bench-commands';
 import { registerChatCommand } from './chat-command';
+import { registerReportCommands } from './report-commands';
 
 export function buildProgram(): Command {
   const program = new Command('handoff')
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerBenchCommands(program);
   registerServeCommand(program);
   registerChatCommand(program);
+  registerReportCommands(program);
   return program;
 }
 
