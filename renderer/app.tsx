@@ -2,14 +2,18 @@ import { BannerArea } from './components/banner-area';
 import { Sidebar } from './components/sidebar';
 import { TaskPromptDialog } from './components/task-prompt-dialog';
 import { ComingSoonPage } from './pages/coming-soon-page';
+import { BenchmarksPage } from './pages/benchmarks/benchmarks-page';
 import { DeploymentsPage } from './pages/deployments/deployments-page';
 import { HostsPage } from './pages/hosts/hosts-page';
+import { PlaygroundPage } from './pages/playground/playground-page';
 import { useApp } from './store/app-store';
 
 function CurrentPage() {
   const route = useApp((s) => s.route);
   if (route.page === 'hosts') return <HostsPage route={route} />;
   if (route.page === 'deployments') return <DeploymentsPage route={route} />;
+  if (route.page === 'playground') return <PlaygroundPage />;
+  if (route.page === 'benchmarks') return <BenchmarksPage route={route} />;
   return <ComingSoonPage page={route.page} />;
 }
 

@@ -3,12 +3,14 @@ import { useStore } from 'zustand';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { HandoffApi } from '../../common/api-contract';
 import type { Route } from '../routes';
+import { createChatSlice, type ChatSlice } from './chat-slice';
 import { createDeploymentsSlice, type DeploymentsSlice } from './deployments-slice';
 import { createHostsSlice, type HostsSlice } from './hosts-slice';
+import { createRunsSlice, type RunsSlice } from './runs-slice';
 import { createTasksSlice, type TasksSlice } from './tasks-slice';
 import { createUiSlice, type UiSlice } from './ui-slice';
 
-export type AppState = HostsSlice & TasksSlice & UiSlice & DeploymentsSlice;
+export type AppState = HostsSlice & TasksSlice & UiSlice & DeploymentsSlice & RunsSlice & ChatSlice;
 export type AppStore = StoreApi<AppState>;
 
 /** One store of slices; the API is injected so tests can drive it with their own handler. */
@@ -18,6 +20,8 @@ export function createAppStore(api: HandoffApi, initialRoute?: Route): AppStore 
     ...createTasksSlice(api)(...a),
     ...createUiSlice(initialRoute)(...a),
     ...createDeploymentsSlice(api)(...a),
+    ...createChatSlice(api)(...a),
+    ...createRunsSlice(api)(...a),
   }));
 }
 
