@@ -221,7 +221,16 @@ describe('compareGroups', () => {
     const dis = sweep('dis', 'disaggregated', 1, { 1: { ...AGG, tokPerS: 1300 }, 16: { ...AGG, tokPerS: 800 } });
     const v = compareGroups(agg, dis).verdict;
     expect(v.outcome).toBe('mixed');
-    expect(v.sentence).toBe('disaggregated over concurrency 1, 16: output tokens/s/GPU \u221220%…+30%, TTFT p99 0%, ITL p50 0% — mixed for this workload: better at 1; worse at 16');
+    expect(v.sentence).toBe('disaggregated over concurrency 1, 16: output tokens/s/GPU \u221220%…+30%, TTFT p99 0%, ITL p50 0% — mixed for this workload: better output tokens/s/GPU; worse output tokens/s/GPU (better at 1; worse at 16)');
+  });
+
+  it('names the metrics that moved when every point is a trade-off, from the disaggregated side even when it is A', () => {
+    const agg = sweep('agg', 'aggregated', 1, { 1: AGG, 4: AGG });
+    const dis = sweep('dis', 'disaggregated', 1, { 1: { ...AGG, ttftP99: 300, itlP50: 30 }, 4: { ...AGG, ttftP99: 250, itlP50: 25 } });
+    const v = compareGroups(dis, agg).verdict;
+    expect(v.swapped).toBe(true);
+    expect(v.outcome).toBe('mixed');
+    expect(v.sentence).toBe('disaggregated over concurrency 1, 4: output tokens/s/GPU 0%, TTFT p99 \u221250%…\u221240%, ITL p50 +25%…+50% — mixed for this workload at every point: better TTFT p99; worse ITL p50');
   });
 
   it('notes load points run in one sweep only and compares the rest', () => {

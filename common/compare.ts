@@ -635,7 +635,7 @@ export function compareGroups(groupA: { id: string; label: string; runs: Compara
   for (const p of comparable) {
     for (const m of p.metrics) {
       if (!m.key || m.pctChange === null || m.metric === 'errorRate') continue;
-      const short = m.metric === 'outputTokenThroughputPerS' ? 'output tokens/s' : ([...KEY_METRICS, ...NON_STREAMING_KEYS].find((k) => k.metric === m.metric && k.stat === m.stat)?.short ?? `${m.metric} ${m.stat}`);
+      const short = shortName(m.metric, m.stat);
       const pct = p.verdict.swapped ? invertPct(m.pctChange) : m.pctChange;
       const list = perMetric.get(short) ?? [];
       list.push(pct);
@@ -655,12 +655,23 @@ export function compareGroups(groupA: { id: string; label: string; runs: Compara
     .filter((o) => byOutcome(o).length)
     .map((o) => `${o === 'no-significant-difference' ? 'no significant difference' : o} at ${byOutcome(o).join(', ')}`)
     .join('; ');
+  // Which key metrics got better or worse at some point, named as in the per-point sentences.
+  const moved = (want: 'better' | 'worse') => [
+    ...new Set(
+      comparable.flatMap((p) => {
+        // Deltas are B relative to A; a swapped verdict speaks for A.
+        const w = p.verdict.swapped ? (want === 'better' ? 'worse' : 'better') : want;
+        return p.metrics.filter((m) => m.key && m.change === w).map((m) => shortName(m.metric, m.stat));
+      }),
+    ),
+  ];
+  const allSame = outcomes.every((o) => o === outcome);
   const phrase =
     outcome === 'mixed'
-      ? `mixed for this workload: ${detail}`
+      ? `mixed for this workload${allSame ? ' at every point' : ''}: better ${moved('better').join(', ') || 'nothing'}; worse ${moved('worse').join(', ') || 'nothing'}${allSame ? '' : ` (${detail})`}`
       : outcome === 'no-significant-difference'
         ? 'no significant difference for this workload at any point'
-        : outcomes.every((o) => o === outcome)
+        : allSame
           ? `${outcome} for this workload at every point`
           : `${outcome} for this workload (${detail})`;
   const sentence = `${subject} over ${across}: ${parts.join(', ')} — ${phrase}${simulatedSuffix(simulated)}`;
@@ -675,6 +686,11 @@ export function compareGroups(groupA: { id: string; label: string; runs: Compara
     verdict: { outcome, subject, baseline, swapped, simulated, sentence, reasons },
     notes,
   };
+}
+
+function shortName(metric: string, stat: string): string {
+  if (metric === 'outputTokenThroughputPerS') return 'output tokens/s';
+  return [...KEY_METRICS, ...NON_STREAMING_KEYS].find((k) => k.metric === metric && k.stat === stat)?.short ?? `${metric} ${stat}`;
 }
 
 /** A's change relative to B, from B's change relative to A. */
