@@ -174,7 +174,7 @@ export async function writeFixtureRun(home: string, o: FixtureRunOptions): Promi
       islStddev: 0,
       oslMean: o.osl ?? 32,
       oslStddev: 0,
-      randomSeed: o.seed ?? 7,
+      randomSeed: 7,
       goodput: null,
     },
     artifacts: secrets ? [{ path: 'artifacts/tool-output.json', kind: null }] : [],

@@ -8,6 +8,10 @@ describe('export redaction', () => {
     expect(r.env).toEqual({ HF_TOKEN: '[redacted]', MY_SERVICE_TOKEN: '[redacted]', WANDB_API_KEY: '[redacted]', AWS_SECRET_ACCESS_KEY: '[redacted]', LOG_LEVEL: 'info', VLLM_NIXL_SIDE_CHANNEL_PORT: '5600' });
   });
 
+  it('redacts the word after a secret flag in an argv array', () => {
+    expect(redactForExport({ argv: ['genai-perf', '--token', 'abc', '--api-key', 'xyz', '-m', 'model'] }).argv).toEqual(['genai-perf', '--token', '[redacted]', '--api-key', '[redacted]', '-m', 'model']);
+  });
+
   it('leaves metric names that merely contain "token" alone', () => {
     expect(isEnvSecretName('output_token_count')).toBe(false);
     expect(isEnvSecretName('maxTokens')).toBe(false);

@@ -15,10 +15,13 @@ export function isEnvSecretName(key: string): boolean {
   return /^[A-Z][A-Z0-9_]*$/.test(key) && ENV_SECRET_NAME.test(key);
 }
 
+/** argv words whose next word is a secret (`--api-key`, `--token`, …): an argv array keeps them apart. */
+const SECRET_FLAG = /^--?(?:api[-_]?key|api[-_]?token|hf[-_]?token|auth[-_]?token|access[-_]?token|token|password|passwd|secret|client[-_]?secret)$/i;
+
 /** A deep copy with every secret replaced by "[redacted]". */
 export function redactForExport<T>(value: T): T {
   const walk = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(walk);
+    if (Array.isArray(v)) return v.map((x, i) => (i > 0 && typeof x === 'string' && typeof v[i - 1] === 'string' && SECRET_FLAG.test(v[i - 1] as string) ? REDACTED : walk(x)));
     if (v !== null && typeof v === 'object') {
       const o: Record<string, unknown> = {};
       for (const [k, x] of Object.entries(v as Record<string, unknown>)) o[k] = isEnvSecretName(k) && (typeof x === 'string' || typeof x === 'number') ? REDACTED : walk(x);
