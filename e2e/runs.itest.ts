@@ -308,6 +308,36 @@ describe('benchmarks of mocker deployments on this computer', () => {
     expect(r.stdout.split('\n')[0]).toBe(c.verdict.sentence);
   }, 600_000);
 
+  it('runs a sweep from the CLI with live progress, lists it, and refuses bad flags with usage errors', async () => {
+    const env = { HANDOFF_HOME: fx.home, HOME: fx.userHome, HANDOFF_AGENT_HOME: path.join(fx.home, 'local-agent'), HANDOFF_AGENT_BUNDLE: (await agentArtifactsForTests()).bundlePath };
+    const r = await runCli(['bench', disId, '--preset', 'seed', '--isl', '128', '--osl', '8', '--requests', '4', '--warmup', '0', '--concurrency', '1,2', '--name', 'cli sweep'], env, 300_000);
+    expect(r.code, r.stderr).toBe(0);
+    const ids = r.stdout.trim().split('\n');
+    expect(ids).toHaveLength(2);
+    expect(r.stderr).toMatch(/^Sweep mocker-disaggregated over concurrency 1, 2: sweep sweep-\S+, runs run-\S+, run-\S+$/m);
+    expect(r.stderr).toMatch(/… Concurrency 1 \(run-\S+\) — \d+\/4 requests/);
+    expect(r.stderr).toMatch(/✓ Concurrency 2 \(run-\S+\) — complete · 4 requests/);
+    const list = (JSON.parse((await runCli(['runs', '--json'], env)).stdout) as unknown[]).map((x) => RunSummary.parse(x));
+    const mine = list.filter((x) => ids.includes(x.id));
+    expect(mine.map((x) => [x.name, x.status, x.workload.islMean, x.workload.oslMean])).toEqual([
+      ['cli sweep · concurrency 2', 'complete', 128, 8],
+      ['cli sweep · concurrency 1', 'complete', 128, 8],
+    ]);
+    for (const [args, message] of [
+      [['--concurrency', '1,x'], /--concurrency expects whole numbers > 0 separated by commas/],
+      [['--concurrency', '1,2', '--rate', '1,2'], /Sweep over --concurrency or over --rate, not both/],
+      [['--tool', 'locust'], /--tool must be builtin, genai-perf or aiperf/],
+      [['--preset', 'fast'], /Unknown preset "fast"/],
+    ] as const) {
+      const bad = await runCli(['bench', disId, ...args], env);
+      expect(bad.code, args.join(' ')).toBe(2);
+      expect(bad.stderr).toMatch(message);
+    }
+    const nope = await runCli(['bench', 'no-such-deployment', '--preset', 'seed'], env);
+    expect(nope.code).toBe(1);
+    expect(nope.stderr).toMatch(/no-such-deployment/);
+  }, 600_000);
+
   it('keeps following a run when the connection to the agent drops: it finishes on the host and is collected after reconnecting', async () => {
     const started = StartRunResult.parse(await call('runs.start', { deployment: disId, workload: { ...SMALL_SEED, oslMean: 64, minTokens: 64, maxTokens: 64, requestCount: 16, concurrency: 2, warmupRequestCount: 0 } }));
     const id = started.runIds[0]!;
