@@ -107,9 +107,15 @@ function parseWith<T>(schema: z.ZodType<T>, body: unknown): T {
   return r.data;
 }
 
-/** A VLLMValidationError raised in a pydantic before-validator, as the client sees it. */
-function modelValidatorError(message: string, parameter: string, body: unknown): HttpError {
-  return new HttpError(400, validationErrorBody([{ type: 'value_error', loc: 'body', msg: `Value error, ${message} (parameter=${parameter})`, input: body }], parameter));
+/**
+ * vLLM's VLLMValidationError as the client sees it: a plain 400 BadRequestError whose message ends
+ * with "(parameter=…, value=…)" (vllm/exceptions.py). Raised in a pydantic before-validator it is
+ * not wrapped as a validation error: the real 0.32 server answers the missing-prompt and
+ * stream_options cases exactly like this.
+ */
+function vllmValidationError(message: string, parameter: string | null = null, value: number | string | null = null): HttpError {
+  const extras = [...(parameter !== null ? [`parameter=${parameter}`] : []), ...(value !== null ? [`value=${value}`] : [])];
+  return badRequest(extras.length ? `${message} (${extras.join(', ')})` : message, parameter);
 }
 
 function contentText(content: unknown): string {
@@ -159,19 +165,27 @@ export function createMockerServer(d: ServerDeps): http.Server {
     let promptIds: number[];
     let r: CompletionRequest | ChatCompletionRequest;
     let maxTokensParam: number | null | undefined;
+    // Text is tokenized with truncation at max_model_len + 1, so vLLM can only say "at least" that many.
+    let promptIsText = true;
     if (kind === 'completion') {
       const c = parseWith(CompletionRequest, body);
       r = c;
-      if (c.stream_options && !c.stream) throw modelValidatorError('Stream options can only be defined when `stream=True`.', 'stream_options', body);
+      if (c.stream_options && !c.stream) throw vllmValidationError('Stream options can only be defined when `stream=True`.', 'stream_options');
       const prompt = c.prompt;
       if (prompt === null || prompt === undefined || prompt === '' || (Array.isArray(prompt) && prompt.length === 0)) {
-        throw modelValidatorError('Either prompt or prompt_embeds must be provided and non-empty.', 'prompt', body);
+        throw vllmValidationError('Either prompt or prompt_embeds must be provided and non-empty.', 'prompt');
       }
       checkModel(c.model);
       if (typeof prompt === 'string') promptIds = encode(prompt, c.add_special_tokens ?? true);
-      else if (prompt.every((x): x is number => typeof x === 'number')) promptIds = prompt;
+      else if (prompt.every((x): x is number => typeof x === 'number')) {
+        promptIds = prompt;
+        promptIsText = false;
+      }
       else if (prompt.length === 1 && typeof prompt[0] === 'string') promptIds = encode(prompt[0], c.add_special_tokens ?? true);
-      else if (prompt.length === 1 && Array.isArray(prompt[0])) promptIds = prompt[0];
+      else if (prompt.length === 1 && Array.isArray(prompt[0])) {
+        promptIds = prompt[0];
+        promptIsText = false;
+      }
       else throw badRequest('The simulated engine (Handoff mocker) serves one prompt per request; send a batch as separate requests.', 'prompt');
       if (c.echo) throw badRequest('echo is not supported by the simulated engine (Handoff mocker).', 'echo');
       if (c.logprobs !== null && c.logprobs !== undefined) throw badRequest('logprobs are not supported by the simulated engine (Handoff mocker).', 'logprobs');
@@ -179,7 +193,7 @@ export function createMockerServer(d: ServerDeps): http.Server {
     } else {
       const c = parseWith(ChatCompletionRequest, body);
       r = c;
-      if (c.stream_options && !c.stream) throw modelValidatorError('Stream options can only be defined when `stream=True`.', 'stream_options', body);
+      if (c.stream_options && !c.stream) throw vllmValidationError('Stream options can only be defined when `stream=True`.', 'stream_options');
       checkModel(c.model);
       if (c.logprobs) throw badRequest('logprobs are not supported by the simulated engine (Handoff mocker).', 'logprobs');
       const messages: ChatMessageLike[] = c.messages.map((m) => ({ role: m.role, content: contentText(m.content) }));
@@ -192,13 +206,15 @@ export function createMockerServer(d: ServerDeps): http.Server {
 
     const promptLen = promptIds.length;
     if (promptLen > cfg.maxModelLen) {
-      throw badRequest(
-        `This model's maximum context length is ${cfg.maxModelLen} tokens. However, your prompt contains ${promptLen} input tokens, which exceeds this limit even without any output tokens. Please reduce the length of the input prompt.`,
+      const counted = promptIsText ? cfg.maxModelLen + 1 : promptLen;
+      throw vllmValidationError(
+        `This model's maximum context length is ${cfg.maxModelLen} tokens. However, your prompt contains ${promptIsText ? 'at least ' : ''}${counted} input tokens, which exceeds this limit even without any output tokens. Please reduce the length of the input prompt.`,
         'input_tokens',
+        counted,
       );
     }
     if (maxTokensParam !== null && maxTokensParam !== undefined && maxTokensParam > cfg.maxModelLen) {
-      throw badRequest(`max_tokens=${maxTokensParam} cannot be greater than max_model_len=${cfg.maxModelLen}. Please request fewer output tokens.`, 'max_tokens');
+      throw vllmValidationError(`max_tokens=${maxTokensParam} cannot be greater than max_model_len=${cfg.maxModelLen}. Please request fewer output tokens.`, 'max_tokens', maxTokensParam);
     }
     if (cfg.contextOverflow === 'error' && maxTokensParam != null && promptLen + maxTokensParam > cfg.maxModelLen) {
       throw badRequest(
@@ -207,7 +223,7 @@ export function createMockerServer(d: ServerDeps): http.Server {
     }
     // vLLM ≥ 0.2x clamps max_tokens to what is left of the context (get_max_tokens).
     const maxTokens = Math.min(maxTokensParam ?? cfg.maxModelLen - promptLen, cfg.maxModelLen - promptLen);
-    if (maxTokens < 1) throw badRequest(`max_tokens must be at least 1, got ${maxTokens}.`);
+    if (maxTokens < 1) throw vllmValidationError(`max_tokens must be at least 1, got ${maxTokens}.`, 'max_tokens', maxTokens);
     const minTokens = r.min_tokens ?? (kind === 'chat' ? (r as ChatCompletionRequest).min_completion_tokens : undefined) ?? 0;
     if (minTokens > maxTokens) throw badRequest(`min_tokens must be less than or equal to max_tokens=${maxTokens}, got ${minTokens}.`);
     const stop = r.stop === null || r.stop === undefined ? [] : typeof r.stop === 'string' ? [r.stop] : r.stop;
@@ -229,7 +245,8 @@ export function createMockerServer(d: ServerDeps): http.Server {
     }
 
     const headerId = req.headers['x-request-id'];
-    const baseId = (typeof headerId === 'string' && headerId) || r.request_id || seededUuid(d.rng);
+    // vLLM's random_uuid(): 16 hex digits ("cmpl-94c84f684256f822" from the real 0.32 server).
+    const baseId = (typeof headerId === 'string' && headerId) || r.request_id || seededHex(d.rng, 16);
     const id = `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${baseId}`;
     const engineId = kind === 'chat' ? `${id}-${seededHex(d.rng, 8)}` : `${id}-0-${seededHex(d.rng, 8)}`;
     const ident: ResponseIdentity = { id, created: Math.floor(Date.now() / 1000), model: servedName, systemFingerprint: d.systemFingerprint };
@@ -404,13 +421,14 @@ export function createMockerServer(d: ServerDeps): http.Server {
     const r = routes[path];
     if (!r) {
       req.resume();
-      sendJson(res, 404, errorBody('Not Found', 'Not Found', 404));
+      // Unknown routes never reach vLLM's handlers: Starlette answers with FastAPI's default body.
+      sendJson(res, 404, { detail: 'Not Found' });
       return;
     }
     const h = r[method];
     if (!h) {
       req.resume();
-      sendJson(res, 405, errorBody('Method Not Allowed', 'Method Not Allowed', 405));
+      sendJson(res, 405, { detail: 'Method Not Allowed' });
       return;
     }
     await h();

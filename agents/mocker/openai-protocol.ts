@@ -130,23 +130,37 @@ export function validationErrorBody(issues: ValidationIssue[], param?: string | 
   return errorBody(message, 'Bad Request', 400, param === undefined ? (issues[0]?.loc ?? null) : param);
 }
 
+const PYDANTIC_TYPES: Record<string, [string, string]> = {
+  array: ['list_type', 'Input should be a valid list'],
+  string: ['string_type', 'Input should be a valid string'],
+  object: ['dict_type', 'Input should be a valid dictionary'],
+  boolean: ['bool_type', 'Input should be a valid boolean'],
+};
+
 export function zodIssuesToValidation(err: z.ZodError, body: unknown): ValidationIssue[] {
   return err.issues.map((i) => {
     const loc = ['body', ...i.path.map(String)].join('.');
     let input: unknown = body;
     for (const p of i.path) input = input !== null && typeof input === 'object' ? (input as Record<string, unknown>)[String(p)] : undefined;
     let type = 'value_error';
-    if (i.code === 'invalid_type') type = input === undefined ? 'missing' : `${i.expected === 'number' ? 'int' : i.expected}_type`;
+    let msg = i.message;
+    if (i.code === 'invalid_type') {
+      // pydantic's names and wording for the JSON types (a list body field: 'list_type',
+      // "Input should be a valid list", as the real vLLM 0.32 server answers).
+      const py = input === undefined ? undefined : PYDANTIC_TYPES[i.expected];
+      if (input === undefined) [type, msg] = ['missing', 'Field required'];
+      else if (py) [type, msg] = py;
+      else type = `${i.expected === 'number' ? 'int' : i.expected}_type`;
+    }
     if (i.code === 'invalid_union') type = 'union_type';
     if (i.code === 'too_small') type = 'greater_than_equal';
-    const msg = type === 'missing' ? 'Field required' : i.message;
     return { type, loc, msg, input };
   });
 }
 
 /** JSON body that is not JSON: FastAPI reports `json_invalid` at body.<offset>. */
 export function jsonInvalidBody(detail: string, offset: number): ErrorBody {
-  const message = `1 validation error:\n  {'type': 'json_invalid', 'loc': 'body.${offset}', 'msg': 'JSON decode error', 'input': {}, 'ctx': {'error': ${pyRepr(detail)}}}`;
+  const message = `1 validation error:\n  {'type': 'json_invalid', 'loc': 'body.${offset}', 'msg': 'JSON decode error', 'input': '<dict of 0 items>', 'ctx': {'error': ${pyRepr(detail)}}}`;
   return errorBody(message, 'Bad Request', 400, `body.${offset}`);
 }
 
