@@ -338,6 +338,27 @@ describe('benchmarks of mocker deployments on this computer', () => {
     expect(nope.stderr).toMatch(/no-such-deployment/);
   }, 600_000);
 
+  it('cancels a run on its host and keeps what it recorded as a partial run', async () => {
+    const started = StartRunResult.parse(await call('runs.start', { deployment: disId, workload: { ...SMALL_SEED, oslMean: 64, minTokens: 64, maxTokens: 64, requestCount: 40, concurrency: 2, warmupRequestCount: 0 } }));
+    const id = started.runIds[0]!;
+    await new Promise<void>((resolve) => {
+      const onTask = (t: { id: string; steps: Array<{ detail?: string }> }) => {
+        if (t.id === started.task.id && /^[1-9]\d*\/40 requests/.test(t.steps.at(-1)?.detail ?? '')) {
+          fx.controller.tasks.off('updated', onTask);
+          resolve();
+        }
+      };
+      fx.controller.tasks.on('updated', onTask);
+    });
+    await call('runs.cancel', { id });
+    const t = await fx.finish(started.task);
+    expect(t.state).toBe('cancelled');
+    const s = RunSummary.parse((await call<RunSummary[]>('runs.list', {})).find((r) => r.id === id));
+    expect(s).toMatchObject({ status: 'partial', location: 'local' });
+    expect(s.headline!.requestCount).toBeGreaterThan(0);
+    expect(s.headline!.requestCount).toBeLessThan(40);
+  }, 300_000);
+
   it('keeps following a run when the connection to the agent drops: it finishes on the host and is collected after reconnecting', async () => {
     const started = StartRunResult.parse(await call('runs.start', { deployment: disId, workload: { ...SMALL_SEED, oslMean: 64, minTokens: 64, maxTokens: 64, requestCount: 16, concurrency: 2, warmupRequestCount: 0 } }));
     const id = started.runIds[0]!;

@@ -73,6 +73,8 @@ export async function collectRun(rpc: RpcClient, runId: string, store: LocalRunS
     return await writer.commit();
   } catch (err) {
     await writer.abort();
+    // Another controller (a second terminal) collected it first: the store keeps that copy.
+    if (err instanceof UserFacingError && err.code === 'run-exists') return store.dir(runId);
     throw err;
   }
 }

@@ -536,7 +536,8 @@ export class RunService extends EventEmitter<{ changed: [RunSummary[]] }> {
     };
     try {
       const agent = await this.hosts.agent(target.host, ctx.signal);
-      await agent.rpc.call('bench.start', start, { timeoutMs: 60_000, signal: ctx.signal });
+      // No abort signal here: a start the agent has accepted must be followed (and cancelled) like any run.
+      await agent.rpc.call('bench.start', start, { timeoutMs: 60_000 });
     } catch (err) {
       this.follows.delete(runId);
       // bench.start may have reached the agent before the connection dropped: keep the entry then.
