@@ -65,18 +65,20 @@ async function fullShot(page: Page, name: string): Promise<void> {
   await page.setViewportSize(vp);
 }
 
-/** Chat requests through the router, a few at a time, so the live charts have something to draw. */
+/** Streaming chat requests through the router, a few at a time, so the live charts have something to draw. */
 async function sendTraffic(baseUrl: string, model: string, rounds: number): Promise<number> {
   let ok = 0;
   for (let r = 0; r < rounds; r++) {
     const replies = await Promise.all(
-      Array.from({ length: 4 }, (_, i) =>
-        fetch(`${baseUrl}/chat/completions`, {
+      Array.from({ length: 4 }, async (_, i) => {
+        const res = await fetch(`${baseUrl}/chat/completions`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ model, messages: [{ role: 'user', content: `Tell me about prefill and decode, round ${r} request ${i}. `.repeat(20) }], max_tokens: 24 }),
-        }).then((res) => res.ok),
-      ),
+          body: JSON.stringify({ model, stream: true, messages: [{ role: 'user', content: `Tell me about prefill and decode, round ${r} request ${i}. `.repeat(20) }], max_tokens: 24 }),
+        });
+        const body = await res.text();
+        return res.ok && body.includes('[DONE]');
+      }),
     );
     ok += replies.filter(Boolean).length;
   }
@@ -158,7 +160,7 @@ test.describe('deployment wizard on this computer', () => {
     await expect(wizard).toHaveAttribute('data-step', 'review');
     await expect(page.getByTestId('review-verdict')).toHaveAttribute('data-verdict', 'ok', { timeout: 90_000 });
     const planText = page.getByTestId('review-plan-text');
-    await expect(planText).toContainText('Deployment "ui-pd": engine mocker, disaggregated, 3 processes on this-computer');
+    await expect(planText).toContainText('Deployment "ui-pd": engine mocker (simulated), disaggregated, 3 processes on this-computer');
     await expect(planText).toContainText(`VLLM_NIXL_SIDE_CHANNEL_PORT=${base + 3}`);
     await expect(planText).toContainText('CUDA_VISIBLE_DEVICES=1,2');
     await expect(planText).toContainText('--tensor-parallel-size 2');

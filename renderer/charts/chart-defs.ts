@@ -19,6 +19,8 @@ export interface ChartDef {
   notApplicable?: string;
   /** What the numbers are, in one line under the title. */
   help: string;
+  /** Shown while samples arrive but this chart has no value yet. */
+  emptyHint?: string;
 }
 
 const PALETTE = ['#2f6fde', '#d9730d', '#1d8a4e', '#9b51e0', '#c2372f', '#0f8b8d', '#8a6d1d', '#5b6472'];
@@ -51,7 +53,8 @@ export function chartsFor(processes: readonly ProcessLike[], mode: 'aggregated' 
       id: 'ttft',
       title: 'Time to first token',
       unit: 'ms',
-      help: router ? 'p50 and p99 over each interval, as clients see it at the router.' : 'p50 and p99 over each interval.',
+      help: router ? 'p50 and p99 of streaming requests over each interval, measured at the router.' : 'p50 and p99 over each interval.',
+      emptyHint: router ? 'No values yet: the router measures TTFT of streaming requests.' : 'No values yet: they appear once requests flow.',
       lines: router
         ? [
             { series: seriesName(router, 'ttftP50Ms'), label: 'p50', color: color(0) },
@@ -111,6 +114,23 @@ export function chartsFor(processes: readonly ProcessLike[], mode: 'aggregated' 
       ...(aggregated ? { notApplicable: 'Aggregated deployment: no KV cache is handed between workers.' } : {}),
     },
   ];
+}
+
+/** Axis labels: the number only (the unit is in the chart's title), bytes with a short binary prefix. */
+export function formatAxis(v: number, unit: ChartDef['unit']): string {
+  if (!Number.isFinite(v)) return '';
+  if (unit === 'B/s') {
+    const prefixes = ['', 'K', 'M', 'G', 'T'];
+    let x = Math.abs(v);
+    let i = 0;
+    while (x >= 1024 && i < prefixes.length - 1) {
+      x /= 1024;
+      i++;
+    }
+    return `${v < 0 ? '-' : ''}${x >= 100 || x === 0 ? x.toFixed(0) : x.toFixed(1)}${prefixes[i]}`;
+  }
+  const a = Math.abs(v);
+  return a >= 1e6 ? `${(v / 1e6).toFixed(1)}M` : a >= 1e4 ? `${(v / 1e3).toFixed(0)}k` : a >= 100 || a === 0 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : v.toFixed(2);
 }
 
 /** "1.2 k", "3.4 M": axis and headline numbers in a few characters. */

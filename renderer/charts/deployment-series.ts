@@ -25,7 +25,8 @@ export class DeploymentSeries {
   errors: Record<string, string> = {};
   /** Samples taken in (duplicates and stale ones are not counted). */
   samples = 0;
-  /** Time of the newest sample, host clock. */
+  /** Times of the oldest and newest sample, host clock. */
+  firstAtMs: number | null = null;
   lastAtMs: number | null = null;
 
   constructor(private readonly capacity: number = SERIES_CAPACITY) {}
@@ -59,6 +60,7 @@ export class DeploymentSeries {
       if (seen) this.ring(sumName(key)).push(at, sum);
     }
     this.samples++;
+    this.firstAtMs = Math.min(this.firstAtMs ?? at, at);
     this.lastAtMs = Math.max(this.lastAtMs ?? at, at);
     return true;
   }

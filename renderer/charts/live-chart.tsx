@@ -1,7 +1,7 @@
 import { memo, useMemo } from 'react';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, XAxis, YAxis } from 'recharts';
 import type { ChartDef } from './chart-defs';
-import { formatCompact } from './chart-defs';
+import { formatAxis, formatCompact } from './chart-defs';
 import type { DeploymentSeries } from './deployment-series';
 import { lttb, type Point } from './downsample';
 
@@ -15,10 +15,14 @@ export interface ChartLine {
   latest: number | null;
 }
 
-/** The window of every line of a chart, downsampled and scaled; the x range ends at the newest sample. */
+/**
+ * The window of every line of a chart, downsampled and scaled. The x range ends at the newest
+ * sample (the host's clock, not this computer's) and starts no earlier than the first one, so a
+ * young deployment fills the plot.
+ */
 export function chartLines(def: ChartDef, series: DeploymentSeries | undefined, windowMs: number): { lines: ChartLine[]; from: number; to: number } {
   const to = series?.lastAtMs ?? 0;
-  const from = to - windowMs;
+  const from = Math.max(to - windowMs, series?.firstAtMs ?? to - windowMs);
   const lines = def.lines.map((l) => {
     const ring = series?.get(l.series);
     const scale = l.scale ?? 1;
@@ -29,6 +33,13 @@ export function chartLines(def: ChartDef, series: DeploymentSeries | undefined, 
     return { label: l.label, color: l.color, points: lttb(t, v, MAX_POINTS_PER_LINE), latest: last === null ? null : last * scale };
   });
   return { lines, from, to };
+}
+
+/** Evenly spaced time ticks: recharts' own choice bunches up on a time scale with a moving domain. */
+export function timeTicks(from: number, to: number, count = 5): number[] {
+  if (!(to > from)) return [to];
+  const step = (to - from) / (count - 1);
+  return Array.from({ length: count }, (_, i) => Math.round(from + i * step));
 }
 
 const timeTick = (t: number): string => {
@@ -54,7 +65,8 @@ export const LiveChart = memo(function LiveChart({ def, series, windowMs, versio
   const points = lines.reduce((n, l) => n + l.points.length, 0);
   const yDomain = useMemo<[number, number | 'auto']>(() => [0, def.yMax ?? 'auto'], [def.yMax]);
   const xDomain = useMemo<[number, number]>(() => [from, to], [from, to]);
-  const yTick = useMemo(() => (v: number) => formatCompact(v, def.unit), [def.unit]);
+  const xTicks = useMemo(() => timeTicks(from, to), [from, to]);
+  const yTick = useMemo(() => (v: number) => formatAxis(v, def.unit), [def.unit]);
   return (
     <section className="chart" data-testid={`chart-${def.id}`} data-points={points} aria-label={def.title}>
       <header className="chart-head">
@@ -82,14 +94,14 @@ export const LiveChart = memo(function LiveChart({ def, series, windowMs, versio
           <div className="chart-plot">
             {points === 0 ? (
               <div className="chart-empty chart-empty-overlay" data-testid={`chart-${def.id}-empty`}>
-                {series && series.samples > 0 ? 'No values yet: they appear once requests flow.' : 'Waiting for the first samples…'}
+                {series && series.samples > 0 ? (def.emptyHint ?? 'No values yet: they appear once requests flow.') : 'Waiting for the first samples…'}
               </div>
             ) : null}
             <ResponsiveContainer width="100%" height={150}>
               <LineChart margin={{ top: 6, right: 10, bottom: 0, left: 0 }}>
                 <CartesianGrid stroke="#edf0f3" vertical={false} />
-                <XAxis dataKey="t" type="number" scale="time" domain={xDomain} tickFormatter={timeTick} tick={{ fontSize: 10 }} minTickGap={40} allowDataOverflow />
-                <YAxis type="number" domain={yDomain} tickFormatter={yTick} tick={{ fontSize: 10 }} width={58} allowDecimals />
+                <XAxis dataKey="t" type="number" scale="time" domain={xDomain} ticks={xTicks} tickFormatter={timeTick} tick={{ fontSize: 10 }} interval="preserveStartEnd" minTickGap={8} allowDataOverflow />
+                <YAxis type="number" domain={yDomain} tickFormatter={yTick} tick={{ fontSize: 10 }} width={44} allowDecimals />
                 {lines.map((l) => (
                   <Line
                     key={l.label}

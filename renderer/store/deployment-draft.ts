@@ -218,9 +218,15 @@ export function draftToSpec(draft: WizardDraft): { spec: DeploymentSpecInput; pr
   return { spec, problems };
 }
 
-/** The spec as YAML, the way the docs write it. */
+/** The spec as YAML, the way the docs write it (`gpus: [1, 2]`, lists of plain values on one line). */
 export function specToYaml(spec: DeploymentSpecInput): string {
-  return YAML.stringify(spec, { lineWidth: 0 });
+  const doc = new YAML.Document(spec);
+  YAML.visit(doc, {
+    Seq(_, node) {
+      if (node.items.every((item) => YAML.isScalar(item))) node.flow = true;
+    },
+  });
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
 
 /** The text the review plans and Deploy starts: the user's own YAML, or the form's. */

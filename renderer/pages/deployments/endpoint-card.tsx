@@ -33,7 +33,14 @@ export function EndpointCard({ view }: { view: DeploymentView }) {
   };
   return (
     <section className="card" data-testid="endpoint-card">
-      <h2 className="card-title">Endpoint</h2>
+      <h2 className="card-title">
+        Endpoint
+        {stopped ? (
+          <span className="muted small" data-testid="endpoint-stopped">
+            not served: the deployment is stopped
+          </span>
+        ) : null}
+      </h2>
       <dl className="facts facts-tight">
         <dt>OpenAI base URL</dt>
         <dd className="mono" data-testid="endpoint-url">

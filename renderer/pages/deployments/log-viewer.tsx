@@ -2,6 +2,7 @@ import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { ErrorPayload } from '../../../common/errors';
 import { ErrorCallout } from '../../components/error-callout';
 import { useApp } from '../../store/app-store';
+import { formatLogLine } from './log-format';
 
 /** Lines drawn at once; the full log stays in the file on the host (handoff logs ID). */
 export const LOG_LINES_SHOWN = 1000;
@@ -93,12 +94,15 @@ export function LogViewer({ id, processes, live, heightPx = 320 }: { id: string;
         {lines.length === 0 ? (
           <div className="muted log-empty">{loaded ? 'No log lines yet.' : 'Loading…'}</div>
         ) : (
-          lines.map((l) => (
-            <div key={l.seq} className="log-line" data-process={l.process}>
-              {process === null ? <span className="log-proc">{l.process}</span> : null}
-              <span className="log-text">{l.line}</span>
-            </div>
-          ))
+          lines.map((l) => {
+            const shown = formatLogLine(l.line);
+            return (
+              <div key={l.seq} className={`log-line${shown.level ? ` log-${shown.level}` : ''}`} data-process={l.process}>
+                {process === null ? <span className="log-proc">{l.process}</span> : null}
+                <span className="log-text">{shown.text}</span>
+              </div>
+            );
+          })
         )}
       </div>
       <p className="muted small log-foot">

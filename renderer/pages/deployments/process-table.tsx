@@ -39,7 +39,7 @@ export function ProcessTable({ processes }: { processes: readonly ProcessView[] 
                 <td className="mono">{p.gpuIds.length ? p.gpuIds.join(',') : '—'}</td>
                 <td>
                   <StateChip state={p.state} tone={processTone(p.state)} testId={`process-state-${p.name}`} />
-                  {p.detail && p.state !== 'ready' ? <div className="muted small process-detail">{p.detail}</div> : null}
+                  {p.detail && p.state !== 'ready' && p.detail !== p.state ? <div className="muted small process-detail">{p.detail}</div> : null}
                 </td>
                 <td className="num mono" data-testid={`process-pid-${p.name}`}>
                   {p.pid ?? '—'}

@@ -309,7 +309,9 @@ export function StepTopology({ draft, hosts }: { draft: WizardDraft; hosts: read
             <label className="field field-narrow">
               <span className="field-label">Host</span>
               <select value={draft.routerHost} onChange={(e) => setDraft((d) => ({ ...d, routerHost: e.target.value }))} data-testid="wizard-router-host">
-                <option value="">default: {decodeHost ?? 'first group'}'s host</option>
+                <option value="">
+                  default: {draft.mode === 'disaggregated' ? 'the first decode group' : 'the first group'}'s host ({decodeHost ?? 'this computer'})
+                </option>
                 {hosts.map((h) => (
                   <option key={h.config.name} value={h.config.name}>
                     {hostDisplayName(h.config)}
