@@ -1,4 +1,4 @@
-import { REDACTED, redactText, redactValue } from '../../../common/artifacts';
+import { isSecretKey, REDACTED, redactText, redactValue } from '../../../common/artifacts';
 
 /**
  * Secrets never leave in an export (issue 8). Everything a report is made of goes through
@@ -18,18 +18,28 @@ export function isEnvSecretName(key: string): boolean {
 /** argv words whose next word is a secret (`--api-key`, `--token`, …): an argv array keeps them apart. */
 const SECRET_FLAG = /^--?(?:api[-_]?key|api[-_]?token|hf[-_]?token|auth[-_]?token|access[-_]?token|token|password|passwd|secret|client[-_]?secret)$/i;
 
-/** A deep copy with every secret replaced by "[redacted]". */
+/**
+ * A copy with every secret replaced by "[redacted]": redactValue's rules (secret-named keys,
+ * secrets inside strings), secret-named environment variables, and the word after a secret flag
+ * in argv arrays. Arrays of numbers (chart columns of 100,000 requests) are shared, not walked.
+ */
 export function redactForExport<T>(value: T): T {
   const walk = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map((x, i) => (i > 0 && typeof x === 'string' && typeof v[i - 1] === 'string' && SECRET_FLAG.test(v[i - 1] as string) ? REDACTED : walk(x)));
+    if (typeof v === 'string') return redactValue(v);
+    if (Array.isArray(v)) {
+      if (v.every((x) => typeof x === 'number' || x === null)) return v;
+      return v.map((x, i) => (i > 0 && typeof x === 'string' && typeof v[i - 1] === 'string' && SECRET_FLAG.test(v[i - 1] as string) ? REDACTED : walk(x)));
+    }
     if (v !== null && typeof v === 'object') {
       const o: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v as Record<string, unknown>)) o[k] = isEnvSecretName(k) && (typeof x === 'string' || typeof x === 'number') ? REDACTED : walk(x);
+      for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+        o[k] = (isSecretKey(k) || isEnvSecretName(k)) && x !== null && (typeof x === 'string' || typeof x === 'number') ? REDACTED : walk(x);
+      }
       return o;
     }
     return v;
   };
-  return walk(redactValue(value)) as T;
+  return walk(value) as T;
 }
 
 /** `KEY=value` words of an argv or env listing whose name is a secret. */

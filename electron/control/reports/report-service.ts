@@ -171,6 +171,7 @@ export class ReportService {
     let comparison: Comparison | null = null;
     let sides: ReportData['sides'] = null;
     let kind: ReportData['kind'];
+    const details = new Map<string, RunDetail>();
     if (params.compare) {
       kind = 'compare';
       comparison = await this.opts.runs.compare({ a: params.compare[0], b: params.compare[1] });
@@ -195,14 +196,16 @@ export class ReportService {
       ids = [];
       for (const ref of params.runIds!) {
         const d = await this.opts.runs.get(ref);
-        if (!ids.includes(d.summary.id)) ids.push(d.summary.id);
+        if (ids.includes(d.summary.id)) continue;
+        ids.push(d.summary.id);
+        details.set(d.summary.id, d);
       }
     }
     const [deployments, hosts] = await Promise.all([this.opts.deployments.list().catch(() => [] as DeploymentRecord[]), this.opts.hosts.list().catch(() => [] as HostStatus[])]);
     const loaded: LoadedRun[] = [];
     for (const [i, id] of ids.entries()) {
       progress(i, ids.length);
-      loaded.push(await this.loadRun(id, deployments, hosts));
+      loaded.push(await this.loadRun(details.get(id) ?? (await this.opts.runs.get(id)), deployments, hosts));
     }
     progress(ids.length, ids.length);
     const runs = loaded.map((l) => l.report);
@@ -213,8 +216,8 @@ export class ReportService {
     return { data, loaded };
   }
 
-  private async loadRun(id: string, deployments: readonly DeploymentRecord[], hosts: readonly HostStatus[]): Promise<LoadedRun> {
-    const detail = await this.opts.runs.get(id);
+  private async loadRun(detail: RunDetail, deployments: readonly DeploymentRecord[], hosts: readonly HostStatus[]): Promise<LoadedRun> {
+    const id = detail.summary.id;
     if (!detail.run || !detail.dir) {
       if (detail.summary.location === 'host') throw new UserFacingError('run-not-collected', `Run ${id} is still on ${detail.summary.host ?? 'its host'} (running or not collected yet); export it once it is listed as complete by "handoff runs".`);
       throw new UserFacingError('run-damaged', detail.summary.problem ?? `Run ${id} is damaged and cannot be exported.`);
