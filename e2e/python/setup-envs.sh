@@ -45,6 +45,20 @@ build_tools() {
   echo "$want" > .venv-tools/.handoff-stamp
 }
 
+# AIPerf for the benchmark tests (e2e/bench-aiperf.itest.ts runs it against a mocker and skips with
+# a printed reason when it is absent). Installed into .venv-tools after its base packages, with its
+# own stamp. GenAI-Perf is not installed: it drives the perf_analyzer binary, whose PyPI wheel
+# (perf-analyzer) has no build for this platform.
+BENCH_TOOL_PINS="aiperf==0.13.0"
+build_bench_tools() {
+  local want="bench-tools $BENCH_TOOL_PINS"
+  if stamp_ok .venv-tools/.handoff-bench-stamp "$want"; then say "bench tools up to date"; return 0; fi
+  say "installing $BENCH_TOOL_PINS into .venv-tools (a few minutes the first time)"
+  # shellcheck disable=SC2086
+  .venv-tools/bin/pip install -q $BENCH_TOOL_PINS || return 1
+  echo "$want" > .venv-tools/.handoff-bench-stamp
+}
+
 fetch_toy_proxy() {
   local dest=".cache/vllm-$VLLM_VERSION/toy_proxy_server.py"
   if [ -s "$dest" ]; then say "toy proxy present ($dest)"; return 0; fi
@@ -110,6 +124,7 @@ build_tiny_model() {
 }
 
 build_tools || { say ".venv-tools FAILED"; failed=1; }
+build_bench_tools || say "AIPerf install FAILED; the AIPerf parity test will skip"
 fetch_toy_proxy || { say "toy proxy fetch FAILED"; failed=1; }
 if [ "${HANDOFF_SKIP_VLLM_VENV:-0}" = 1 ]; then
   say "skipping .venv-vllm (HANDOFF_SKIP_VLLM_VENV=1)"
