@@ -330,7 +330,7 @@ describe('benchmarks of mocker deployments on this computer', () => {
       [['--preset', 'fast'], /Unknown preset "fast"/],
     ] as const) {
       const bad = await runCli(['bench', disId, ...args], env);
-      expect(bad.code, args.join(' ')).toBe(2);
+      expect(bad.code, `${args.join(' ')}: ${bad.stderr}`).toBe(2);
       expect(bad.stderr).toMatch(message);
     }
     const nope = await runCli(['bench', 'no-such-deployment', '--preset', 'seed'], env);
