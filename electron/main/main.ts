@@ -7,6 +7,7 @@ import { desktopAgentArtifacts } from './agent-artifacts';
 import { attachIpcAdapter } from './ipc-adapter';
 import { APP_SCHEME } from './ipc-channels';
 import { hardenApp } from './security';
+import { electronPdfRenderer } from './report-pdf';
 import { createMainWindow } from './window';
 
 // Bundled to dist/electron/main.cjs; the renderer and agent artifacts sit beside it in dist/.
@@ -29,7 +30,7 @@ async function start(): Promise<void> {
   protocol.handle(APP_SCHEME, (request) => serveAppRequest(path.join(distDir, 'renderer'), request));
 
   const home = process.env.HANDOFF_HOME ? path.resolve(process.env.HANDOFF_HOME) : app.getPath('userData');
-  const controller = await createController({ home, mode: 'electron', artifacts: desktopAgentArtifacts(path.join(distDir, 'agent')) });
+  const controller = await createController({ home, mode: 'electron', artifacts: desktopAgentArtifacts(path.join(distDir, 'agent')), pdfRenderer: electronPdfRenderer() });
   const ipc = attachIpcAdapter(ipcMain, controller);
 
   let win: BrowserWindow | null = null;
