@@ -10,6 +10,8 @@ export class StreamText {
   private readonly texts = new Map<string, string>();
   private readonly listeners = new Map<string, Set<() => void>>();
   private readonly dirty = new Set<string>();
+  /** Finished while their last text waited for a frame: forgotten after that frame. */
+  private readonly dropped = new Set<string>();
   private frame: number | null = null;
 
   constructor(private readonly marks = perfMarksEnabled()) {}
@@ -26,8 +28,8 @@ export class StreamText {
 
   /** Forgets a finished stream (its final text is in the conversation by then). */
   drop(streamId: string): void {
-    this.texts.delete(streamId);
-    this.dirty.delete(streamId);
+    if (this.dirty.has(streamId)) this.dropped.add(streamId);
+    else this.texts.delete(streamId);
   }
 
   subscribe(streamId: string, listener: () => void): () => void {
@@ -51,6 +53,8 @@ export class StreamText {
       // Read by bench/chat-latency.ts: the text length on screen in this frame.
       for (const id of ids) performance.mark('handoff:chat-frame', { detail: { streamId: id, chars: this.get(id).length } });
     }
+    for (const id of this.dropped) this.texts.delete(id);
+    this.dropped.clear();
   }
 }
 
