@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
 import { freePortRun } from './harness/deploy-specs';
-import { descendants, isAlive } from './harness/procs';
+import { cmdlineOf, descendants, isAlive, listProcs } from './harness/procs';
 import { screenshotPath, startUiServer, type UiServer } from './ui-fixture';
 
 /**
@@ -320,5 +320,65 @@ test.describe('deployment wizard review', () => {
     await page.getByTestId('review-back-to-form').click();
     await expect(verdict).toHaveAttribute('data-verdict', 'ok', { timeout: 60_000 });
     await expect(page.getByTestId('wizard-deploy')).toBeEnabled();
+  });
+
+  test('cancelling a deploy whose worker never gets ready stops what it started and lets the spec be changed', async ({ page }) => {
+    test.setTimeout(120_000);
+    // A "vLLM" that starts and never answers /health: the deploy waits until cancelled.
+    const venv = await fs.mkdtemp(path.join(os.tmpdir(), 'handoff-fake-vllm-'));
+    try {
+      await fs.mkdir(path.join(venv, 'bin'));
+      await fs.writeFile(path.join(venv, 'bin', 'vllm'), '#!/bin/sh\necho "fake vllm $*"\nsleep 600\n', { mode: 0o755 });
+      const port = await freePortRun(2);
+      await open(page, ui);
+      await page.getByTestId('nav-deployments').click();
+      await page.getByTestId('deployments-new').click();
+      await page.getByTestId('wizard-paste-spec').click();
+      await page.getByTestId('review-yaml').fill(
+        [
+          'apiVersion: handoff/v1',
+          'name: never-ready',
+          'model: deepseek-ai/DeepSeek-R1-Distill-Llama-8B',
+          'engine: vllm',
+          'workers:',
+          `  - python: ${venv}`,
+          `    port: ${port}`,
+          'router:',
+          `  port: ${port + 1}`,
+          'vllm:',
+          '  startupTimeoutS: 600',
+          '',
+        ].join('\n'),
+      );
+      // Real vLLM on a host without a GPU: its CPU build, the unknown environment only a warning.
+      await expect(page.getByTestId('review-verdict')).toHaveAttribute('data-verdict', 'ok', { timeout: 60_000 });
+      await expect(page.locator('[data-testid="review-problem"][data-code="python-env-unknown"]')).toHaveAttribute('data-severity', 'warning');
+      await expect(page.getByTestId('review-plan-text')).toContainText(`${venv}/bin/vllm serve deepseek-ai/DeepSeek-R1-Distill-Llama-8B`);
+      await expect(page.getByTestId('review-plan-text')).toContainText('VLLM_CPU_KVCACHE_SPACE=4');
+      await expect(page.getByTestId('banner-simulated')).toHaveCount(0);
+      await page.getByTestId('wizard-deploy').click();
+
+      const progress = page.getByTestId('task-progress');
+      await expect(page.getByTestId('task-step-both-0')).toHaveAttribute('data-state', 'running', { timeout: 30_000 });
+      await expect(page.getByTestId('task-step-router')).toHaveAttribute('data-state', 'pending');
+      await expect(page.getByTestId('log-lines')).toContainText('fake vllm serve', { timeout: 30_000 });
+      // The worker found by its unique interpreter path (observed only; the teardown is what stops it).
+      const worker = listProcs().filter((p) => isAlive(p.pid) && (cmdlineOf(p.pid) ?? '').includes(venv));
+      expect(worker).toHaveLength(1);
+      const pids = [worker[0]!.pid, ...descendants(worker[0]!.pid).map((p) => p.pid)];
+      expect(pids.length).toBeGreaterThan(1);
+      await page.screenshot({ path: screenshotPath('deploy-wizard-waiting') });
+      await page.getByTestId('task-cancel').click();
+      await expect(progress).toHaveAttribute('data-state', 'cancelled', { timeout: 60_000 });
+      await expect(page.getByTestId('task-cancelled')).toBeVisible();
+      await page.screenshot({ path: screenshotPath('deploy-wizard-cancelled') });
+      expect(pids.filter(isAlive)).toEqual([]);
+      await page.getByTestId('wizard-back-to-review').click();
+      await expect(page.getByTestId('review-yaml')).toHaveValue(/name: never-ready/);
+      await page.getByTestId('crumb-deployments').click();
+      await expect(page.getByTestId('deployments-empty')).toBeVisible();
+    } finally {
+      await fs.rm(venv, { recursive: true, force: true });
+    }
   });
 });

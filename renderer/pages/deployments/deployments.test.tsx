@@ -6,6 +6,8 @@ import { AppStoreContext, createAppStore } from '../../store/app-store';
 import { initialDraft } from '../../store/deployment-draft';
 import { sampleHost, sampleInfo } from '../../test-fixtures';
 import { DeploymentList, sortDeployments } from './deployment-list';
+import { EndpointCard } from './endpoint-card';
+import { StepTopology } from './wizard/step-topology';
 import { formatLogLine } from './log-format';
 import { ProcessTable } from './process-table';
 import { teardownTask } from './stop-deployment';
@@ -193,5 +195,56 @@ describe('GPU picker facts', () => {
     const d = initialDraft([host]);
     const groups = { ...d.groups, disaggregated: d.groups.disaggregated.map((g) => ({ ...g, host: 'gpu1' })) };
     expect(kvPathLinks(info.topology, groups, 'gpu1')).toEqual([{ a: 0, b: 1, link: 'NV18' }]);
+  });
+});
+
+describe('endpoint', () => {
+  const view = (host: string, over: Partial<DeploymentView> = {}) =>
+    ({ ...summary({ endpoint: { host, url: 'http://127.0.0.1:8181', openaiBaseUrl: 'http://127.0.0.1:8181/v1', model: 'r1' } }), processes: [], unreachable: [], plan: {}, ...over }) as unknown as DeploymentView;
+  function render(v: DeploymentView): string {
+    const store = createAppStore(api);
+    store.getState().setHosts([{ ...sampleHost('this-computer'), config: { kind: 'local', name: 'this-computer', addedAt: '' } }, sampleHost('gpu1')]);
+    store.getInitialState = store.getState;
+    return renderToStaticMarkup(
+      <AppStoreContext.Provider value={store}>
+        <EndpointCard view={v} />
+      </AppStoreContext.Provider>,
+    );
+  }
+
+  it('gives a ready-to-paste request on this computer, and a forward button for a router on another host', () => {
+    const local = render(view('this-computer'));
+    expect(local).toContain('data-testid="endpoint-curl"');
+    expect(local).toContain('&quot;model&quot;:&quot;r1&quot;');
+    expect(local).not.toContain('endpoint-forward');
+    const remote = render(view('gpu1'));
+    expect(remote).toContain('data-testid="endpoint-forward"');
+    expect(remote).not.toContain('endpoint-curl');
+    expect(render(view('this-computer', { state: 'stopped', stoppedAt: 'x' }))).toContain('data-testid="endpoint-stopped"');
+  });
+});
+
+describe('topology step', () => {
+  it('marks GPUs held by a running deployment or by another program, and shows the NVLink matrix', () => {
+    const info = sampleInfo({ gpus: sampleInfo().gpus.map((g) => (g.index === 1 ? { ...g, memoryUsedMiB: 40_000 } : g)) });
+    const store = createAppStore(api);
+    const host = sampleHost('gpu1', { info });
+    store.getState().setHosts([host]);
+    store.getState().setDeployments([summary({ id: 'prod-1', name: 'prod', simulated: false, engine: 'vllm', hosts: ['gpu1'] })]);
+    store.setState({ deploymentViews: { 'prod-1': { plan: { gpusByHost: { gpu1: [0] } } } as unknown as DeploymentView } });
+    const draft = { ...initialDraft([host]), engine: 'vllm' as const };
+    draft.groups.aggregated = [{ ...draft.groups.aggregated[0]!, host: 'gpu1', gpus: [] }];
+    store.getInitialState = store.getState;
+    const html = renderToStaticMarkup(
+      <AppStoreContext.Provider value={store}>
+        <StepTopology draft={draft} hosts={[host]} />
+      </AppStoreContext.Provider>,
+    );
+    expect(html).toMatch(/data-testid="wizard-group-0-gpu-0"[^>]*data-busy="deployment"/);
+    expect(html).toContain('busy: prod');
+    expect(html).toMatch(/data-testid="wizard-group-0-gpu-1"[^>]*data-busy="memory"/);
+    expect(html).toContain('deployment &quot;prod&quot;');
+    expect(html).toContain('another program (memory in use)');
+    expect(html).toContain('data-testid="topology-matrix"');
   });
 });
