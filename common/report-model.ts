@@ -31,6 +31,9 @@ export const ReportExportParams = z
      */
     outPath: z.string().min(1).max(4096).optional(),
     title: z.string().min(1).max(200).optional(),
+    /** GPU counts for compared runs that do not know theirs (imports), as runs.compare takes them. */
+    gpuCountA: z.int().min(1).max(100_000).optional(),
+    gpuCountB: z.int().min(1).max(100_000).optional(),
   })
   .refine((p) => (p.runIds ? 1 : 0) + (p.compare ? 1 : 0) + (p.sweepId ? 1 : 0) === 1, { message: 'give exactly one of runIds, compare or sweepId' });
 export type ReportExportParams = z.infer<typeof ReportExportParams>;

@@ -6,11 +6,12 @@ import type { Route } from '../routes';
 import { createChatSlice, type ChatSlice } from './chat-slice';
 import { createDeploymentsSlice, type DeploymentsSlice } from './deployments-slice';
 import { createHostsSlice, type HostsSlice } from './hosts-slice';
+import { createReportsSlice, type ReportsSlice } from './reports-slice';
 import { createRunsSlice, type RunsSlice } from './runs-slice';
 import { createTasksSlice, type TasksSlice } from './tasks-slice';
 import { createUiSlice, type UiSlice } from './ui-slice';
 
-export type AppState = HostsSlice & TasksSlice & UiSlice & DeploymentsSlice & RunsSlice & ChatSlice;
+export type AppState = HostsSlice & TasksSlice & UiSlice & DeploymentsSlice & RunsSlice & ChatSlice & ReportsSlice;
 export type AppStore = StoreApi<AppState>;
 
 /** One store of slices; the API is injected so tests can drive it with their own handler. */
@@ -22,6 +23,7 @@ export function createAppStore(api: HandoffApi, initialRoute?: Route): AppStore 
     ...createDeploymentsSlice(api)(...a),
     ...createChatSlice(api)(...a),
     ...createRunsSlice(api)(...a),
+    ...createReportsSlice(api)(...a),
   }));
 }
 

@@ -313,12 +313,35 @@ function sweepCharts(groups: ReadonlyArray<{ label: string; points: SweepPoint[]
 
 // ---------------------------------------------------------------- one run
 
-function columnValues(r: ReportRun | undefined, key: 'ttftMs' | 'itlMs' | 'latencyMs' | 'requestLatencyMs'): number[] {
-  const cols = r?.series?.requests;
+interface Columns {
+  count: number;
+  sendS: ArrayLike<number>;
+  ttftMs: Float64Array;
+  itlMs: Float64Array;
+  latencyMs: Float64Array;
+  failed: ArrayLike<number>;
+}
+const normalized = new WeakMap<object, Columns>();
+
+/** The run's per-request columns with NaN where a value does not exist, converted once per run. */
+function columnsOf(r: ReportRun | undefined): Columns | null {
+  const c = r?.series?.requests;
+  if (!c) return null;
+  let d = normalized.get(c);
+  if (!d) {
+    const f = (xs: ReadonlyArray<number | null>) => Float64Array.from(xs, (v) => (v === null ? NaN : v));
+    d = { count: c.count, sendS: c.sendS, ttftMs: f(c.ttftMs), itlMs: f(c.itlMs), latencyMs: f(c.latencyMs), failed: c.failed };
+    normalized.set(c, d);
+  }
+  return d;
+}
+
+function columnValues(r: ReportRun | undefined, key: 'ttftMs' | 'itlMs' | 'requestLatencyMs'): number[] {
+  const cols = columnsOf(r);
   if (!cols) return [];
-  const col = key === 'requestLatencyMs' ? cols.latencyMs : key === 'ttftMs' ? cols.ttftMs : key === 'itlMs' ? cols.itlMs : cols.latencyMs;
+  const col = key === 'requestLatencyMs' ? cols.latencyMs : key === 'ttftMs' ? cols.ttftMs : cols.itlMs;
   const out: number[] = [];
-  for (const v of col) if (v !== null && Number.isFinite(v)) out.push(v);
+  for (let i = 0; i < col.length; i++) if (Number.isFinite(col[i]!)) out.push(col[i]!);
   return out;
 }
 
@@ -335,7 +358,7 @@ function runCharts(r: ReportRun): string {
   for (const s of pctSeries) {
     charts.push(xyChart({ title: `${s.label} percentiles`, xLabel: 'percentile', yLabel: 'ms', series: [s], yFromZero: true, testId: `chart-percentiles-${s.label}` }));
   }
-  const cols = r.series?.requests;
+  const cols = columnsOf(r);
   for (const [key, label] of [
     ['ttftMs', 'Time to first token'],
     ['itlMs', 'Inter-token latency'],
@@ -353,15 +376,15 @@ function runCharts(r: ReportRun): string {
       Array.from({ length: cols.count }, (_, i) => i),
       2000,
     );
-    const ttft = idx.filter((i) => cols.ttftMs[i] !== null);
-    const lat = idx.filter((i) => cols.latencyMs[i] !== null);
+    const ttft = idx.filter((i) => Number.isFinite(cols.ttftMs[i]));
+    const lat = idx.filter((i) => Number.isFinite(cols.latencyMs[i]));
     const series: XySeries[] = [];
     if (ttft.length) series.push({ label: 'TTFT', x: ttft.map((i) => cols.sendS[i]!), y: ttft.map((i) => cols.ttftMs[i]!), mode: 'points' });
     if (lat.length) series.push({ label: 'request latency', x: lat.map((i) => cols.sendS[i]!), y: lat.map((i) => cols.latencyMs[i]!), mode: 'points' });
     if (series.length) charts.push(xyChart({ title: 'Latency over the run (by send time)', xLabel: 'seconds since the first request', yLabel: 'ms', series, yFromZero: true, testId: 'chart-latency-over-time' }));
     // Completions per second over the run: the throughput time series.
     const done: number[] = [];
-    for (let i = 0; i < cols.count; i++) if (cols.latencyMs[i] !== null && !cols.failed[i]) done.push(cols.sendS[i]! + cols.latencyMs[i]! / 1000);
+    for (let i = 0; i < cols.count; i++) if (Number.isFinite(cols.latencyMs[i]) && !cols.failed[i]) done.push(cols.sendS[i]! + cols.latencyMs[i]! / 1000);
     if (done.length > 1) {
       const end = Math.max(...done);
       const bin = Math.max(end / 60, 0.001);

@@ -34,7 +34,7 @@ export interface ReportRuns {
   readonly store: LocalRunStore;
   list(opts?: { refresh?: boolean }): Promise<RunSummary[]>;
   get(ref: string): Promise<RunDetail>;
-  compare(params: { a: string; b: string }): Promise<Comparison>;
+  compare(params: { a: string; b: string; gpuCountA?: number; gpuCountB?: number }): Promise<Comparison>;
 }
 
 export interface ReportServiceOptions {
@@ -174,7 +174,7 @@ export class ReportService {
     const details = new Map<string, RunDetail>();
     if (params.compare) {
       kind = 'compare';
-      comparison = await this.opts.runs.compare({ a: params.compare[0], b: params.compare[1] });
+      comparison = await this.opts.runs.compare({ a: params.compare[0], b: params.compare[1], ...(params.gpuCountA ? { gpuCountA: params.gpuCountA } : {}), ...(params.gpuCountB ? { gpuCountB: params.gpuCountB } : {}) });
       sides = comparison.kind === 'runs' ? { a: [comparison.a.id], b: [comparison.b.id] } : { a: comparison.a.runs.map((r) => r.id), b: comparison.b.runs.map((r) => r.id) };
       ids = [...sides.a, ...sides.b];
     } else if (params.sweepId) {
