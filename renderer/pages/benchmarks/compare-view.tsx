@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState } from 'react';
 import type { Comparison, MetricDelta, RunComparison, Verdict, WorkloadCheck } from '../../../common/compare';
 import type { ErrorPayload } from '../../../common/errors';
 import { ErrorCallout } from '../../components/error-callout';
+import { ReportExportMenu } from '../../components/report-export-menu';
 import { useApp } from '../../store/app-store';
 import { useSimulatedNotice } from '../deployments/simulated';
 import { formatSignedPct, formatWithUnit } from './bench-format';
@@ -213,6 +214,8 @@ export function CompareView({ a, b }: { a: string; b: string }) {
       </div>
       <header className="page-head">
         <h1>Compare</h1>
+        <span className="spacer" />
+        {a && b && a !== b ? <ReportExportMenu target={{ compare: [a, b], ...(ga ? { gpuCountA: ga } : {}), ...(gb ? { gpuCountB: gb } : {}) }} testId="compare-export" /> : null}
       </header>
       <section className="card compare-picks">
         <RefPicker label="A (baseline)" value={a} onChange={(v) => navigate({ page: 'benchmarks', view: 'compare', a: v, b })} testId="compare-a" />

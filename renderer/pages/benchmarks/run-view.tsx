@@ -12,6 +12,7 @@ import { RequestScatter } from '../../charts/bench-scatter';
 import { RunSeriesChart } from '../../charts/bench-time-series';
 import { ErrorCallout } from '../../components/error-callout';
 import { TaskProgress } from '../../components/task-progress';
+import { ReportExportMenu } from '../../components/report-export-menu';
 import { formatAgo } from '../../format';
 import { useApp } from '../../store/app-store';
 import { useSimulatedNotice } from '../deployments/simulated';
@@ -311,6 +312,7 @@ export function RunView({ id }: { id: string }) {
             </button>
           </span>
         ) : null}
+        {local ? <ReportExportMenu target={{ runIds: [s.id] }} testId="run-export" /> : null}
         {local ? <DeleteRun id={s.id} /> : null}
       </header>
       {s.problem ? <div className="callout callout-warn" data-testid="run-problem">{s.problem}</div> : null}

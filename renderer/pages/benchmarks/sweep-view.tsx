@@ -1,6 +1,7 @@
 import { useEffect, useMemo } from 'react';
 import type { RunDetail, RunSummary } from '../../../common/run-view';
 import { ParetoChart, SweepThroughputChart, type SweepPoint } from '../../charts/bench-sweep';
+import { ReportExportMenu } from '../../components/report-export-menu';
 import { useApp } from '../../store/app-store';
 import { useSimulatedNotice } from '../deployments/simulated';
 import { formatMs, formatNumber } from './bench-format';
@@ -58,6 +59,8 @@ export function SweepView({ group }: { group: string }) {
       <header className="page-head">
         <h1>Sweep {deployment ? `of ${deployment.name}` : group}</h1>
         {members[0] ? <RunOriginBadges run={members[0]} testPrefix="sweep" /> : null}
+        <span className="spacer" />
+        {members.length ? <ReportExportMenu target={{ sweepId: group }} testId="sweep-export" /> : null}
       </header>
       {members.length === 0 ? (
         <div className="callout" data-testid="sweep-empty">
