@@ -17,8 +17,8 @@ export interface ChatDeployments {
 export interface ChatServiceOptions {
   deployments: ChatDeployments;
   /**
-   * Least gap between two chat.delta events of one stream. Default 4 ms: the renderer already paints
-   * once per frame, so this only caps the message rate (≤ 250 events/s per stream, however fast the
+   * Least gap between two chat.delta events of one stream. Default 2 ms: the renderer already paints
+   * once per frame, so this only caps the message rate (≤ 500 events/s per stream, however fast the
    * engine) while adding almost nothing to a token's way to the screen (bench/chat-latency.ts).
    */
   batchMs?: number;
@@ -60,7 +60,7 @@ export class ChatService extends EventEmitter<{ delta: [ChatDelta]; done: [ChatD
 
   constructor(private readonly opts: ChatServiceOptions) {
     super();
-    this.batchMs = opts.batchMs ?? 4;
+    this.batchMs = opts.batchMs ?? 2;
     this.traceWaitMs = opts.traceWaitMs ?? 5000;
   }
 

@@ -1,15 +1,15 @@
 /**
- * Coalesces streamed text into few events: the first chunk after a quiet spell goes out at once
- * (no added latency for the first token), later chunks are held until `intervalMs` after the
- * previous send. At most one event per interval per stream, whatever the token rate, so a fast
- * engine cannot flood the IPC/WebSocket channel, while the renderer paints once per frame anyway.
+ * Coalesces streamed text into few events. Chunks read in the same turn of the event loop go out
+ * together at the end of that turn (setImmediate), so a burst of tokens is one event and a lone
+ * token waits for nothing. Events of one stream are at least `intervalMs` apart, so a very fast
+ * engine cannot flood the IPC/WebSocket channel; the renderer then paints once per frame.
  */
 export class DeltaBatcher {
   private text = '';
   private chunks = 0;
   private firstAtMs = 0;
   private lastSentAtMs = -Infinity;
-  private timer: NodeJS.Timeout | null = null;
+  private pending: { cancel(): void } | null = null;
 
   constructor(
     private readonly send: (batch: { text: string; chunks: number; firstAtMs: number }) => void,
@@ -21,16 +21,21 @@ export class DeltaBatcher {
     if (this.chunks === 0) this.firstAtMs = atMs;
     this.text += text;
     this.chunks++;
-    if (this.timer) return;
+    if (this.pending) return;
     const wait = this.lastSentAtMs + this.intervalMs - this.now();
-    if (wait <= 0) this.flush();
-    else this.timer = setTimeout(() => this.flush(), wait);
+    if (wait <= 0) {
+      const h = setImmediate(() => this.flush());
+      this.pending = { cancel: () => clearImmediate(h) };
+    } else {
+      const h = setTimeout(() => this.flush(), wait);
+      this.pending = { cancel: () => clearTimeout(h) };
+    }
   }
 
   /** Sends what is held now (before the final event of a stream). */
   flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.pending?.cancel();
+    this.pending = null;
     if (this.chunks === 0) return;
     const batch = { text: this.text, chunks: this.chunks, firstAtMs: this.firstAtMs };
     this.text = '';
