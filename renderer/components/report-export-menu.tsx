@@ -71,14 +71,18 @@ export function ReportExportMenu({ target, testId = 'export' }: { target: Report
           ))}
         </div>
       ) : null}
-      {error ? <ErrorCallout error={error} title="Export failed" testId={`${testId}-error`} /> : null}
+      {error ? (
+        <div className="export-menu-panel card">
+          <ErrorCallout error={error} title="Export failed" testId={`${testId}-error`} />
+        </div>
+      ) : null}
       {taskId && task?.state !== 'succeeded' ? (
-        <div className="export-menu-progress" data-testid={`${testId}-progress`}>
+        <div className="export-menu-panel card" data-testid={`${testId}-progress`}>
           <TaskProgress taskId={taskId} failureHint="Nothing was written, or only part of it; export again." />
         </div>
       ) : null}
       {result?.success ? (
-        <div className="export-menu-done callout" data-testid={`${testId}-done`}>
+        <div className="export-menu-panel export-menu-done card" data-testid={`${testId}-done`}>
           <span className="small">Exported {result.data.title}{result.data.simulated ? ' (simulated engine)' : ''}:</span>
           {result.data.files.map((f) => (
             <span key={f.path} className="export-menu-file">
