@@ -16,7 +16,7 @@ import {
 import { Problem } from './deployment/problems';
 import { CompareParams, ImportParams, ImportReport, RunDetail, RunSummary, StartRunParams, StartRunResult, SweepParams } from './run-view';
 import { Comparison } from './compare';
-import { RunSeries } from './run-series';
+import { PackedRunSeries } from './run-series';
 import { ReportExportParams, ReportReadResult } from './report-model';
 import { ChatDelta, ChatDone, ChatStartParams, ChatStartResult, ClientId, Conversation, ConversationSummary } from './chat';
 
@@ -78,8 +78,8 @@ export const ApiMethods = {
   'runs.list': { params: z.object({ refresh: z.boolean().optional() }).optional(), result: z.array(RunSummary) },
   /** One run: run.json, metrics, import report, files. `id` is a run id or unique prefix. */
   'runs.get': { params: z.object({ id: z.string() }), result: RunDetail },
-  /** The run view's chart data: one value per profiling request in columns, sampled time series, KV-transfer intervals. */
-  'runs.series': { params: z.object({ id: z.string() }), result: RunSeries },
+  /** The run view's chart data: one value per profiling request in packed columns, sampled time series, KV-transfer intervals. */
+  'runs.series': { params: z.object({ id: z.string() }), result: PackedRunSeries },
   /** Imports result files or directories (paths on the controller's computer) or dropped file texts; a bad file imports nothing. */
   'runs.import': { params: ImportParams, result: z.object({ runs: z.array(RunSummary), reports: z.array(ImportReport) }) },
   /** Starts a benchmark on a deployment's router host; the task shows live progress (cancel stops the run and keeps what it recorded). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MetricSample, RequestRecord } from './run-record';
-import { buildRunSeries, kvTransferSources, requestColumns, RunSeries, runTimeSeries } from './run-series';
+import { buildRunSeries, decodeRequestColumns, kvTransferSources, packRequestColumns, PackedRunSeries, requestColumns, RunSeries, runTimeSeries } from './run-series';
 
 const ms = 1e6;
 
@@ -76,5 +76,26 @@ describe('run series', () => {
     expect(RunSeries.parse(s)).toEqual({ runId: 'r1', streaming: true, requests: null, timeSeries: [], kvTransfer: [], fabric: null });
     const t = buildRunSeries({ runId: 'r2', streaming: true, records: [rec(0, 10, 20, 3)], samples: [], summaryKvTransfer: [], fabric: { msPerBlock: 0.0056, source: 'mocker model' } });
     expect(RunSeries.parse(t).requests?.count).toBe(1);
+  });
+
+  it('packs 100,000 requests into float32 columns that decode to the same values within float32 precision, NaN where none', () => {
+    const recs = Array.from({ length: 100_000 }, (_, i) => rec(i * 10, 100 + (i % 977) / 7, 2000 + (i % 331), 150));
+    const packed = packRequestColumns(requestColumns(recs, true));
+    expect(JSON.stringify(packed).length).toBeLessThan(7 * 540_000);
+    const d = decodeRequestColumns(PackedRunSeries.shape.requests.unwrap().parse(packed));
+    expect(d.ttftMs.length).toBe(100_000);
+    for (const i of [0, 1, 4242, 99_999]) {
+      expect(d.ttftMs[i]).toBeCloseTo(100 + (i % 977) / 7, 3);
+      expect(d.sendS[i]).toBeCloseTo(i / 100, 2);
+    }
+    const withGap = decodeRequestColumns(packRequestColumns(requestColumns([rec(0, 10, 20, 3), { ...rec(1, 0, 0, 0), firstTokenNs: null, lastTokenNs: null, error: { code: 500, type: null, message: 'x' } }], true)));
+    expect(Array.from(withGap.ttftMs)).toEqual([10, NaN]);
+    expect(Array.from(withGap.failed)).toEqual([0, 1]);
+  });
+
+  it('refuses a packed column whose length does not match the request count, saying what to do', () => {
+    const c = packRequestColumns(requestColumns([rec(0, 10, 20, 3), rec(5, 10, 20, 3)], true));
+    expect(() => decodeRequestColumns({ ...c, count: 3 })).toThrow(/holds 2 values, not 3\. Reload the run/);
+    expect(PackedRunSeries.shape.requests.unwrap().safeParse({ ...c, columns: { ...c.columns, isl: 'not base64!' } }).success).toBe(false);
   });
 });

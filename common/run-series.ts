@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { UserFacingError } from './errors';
 import { isErrorRecord, requestMetrics } from './metrics/request-metrics';
 import { displayValues } from './metrics/run-metrics';
 import { sumSeries } from './metrics/prom-text';
@@ -8,7 +9,7 @@ import type { MetricSample, RequestRecord } from './run-record';
  * What the run view charts are drawn from (runs.series): one value per profiling request, in
  * compact columns, and the time series sampled during the run. The renderer bins, sorts and
  * downsamples these itself (reference/desktop.md §5.2), so a 100,000-request run crosses the API
- * as a few arrays of numbers rather than 100,000 objects with every chunk timestamp.
+ * as a few columns rather than 100,000 objects with every chunk timestamp (packed on the wire).
  */
 
 const Num = z.number();
@@ -75,6 +76,80 @@ export const RunSeries = z.object({
   fabric: z.object({ msPerBlock: Num, source: z.string() }).nullable(),
 });
 export type RunSeries = z.infer<typeof RunSeries>;
+
+// ---------------------------------------------------------------- on the wire
+
+/**
+ * One number per request as little-endian float32, base64: a 100,000-request column is 533 kB of
+ * text that JSON and the schema check pass over in a blink, where an array of 100,000 numbers costs
+ * hundreds of milliseconds to parse and validate in the page. NaN marks a value that does not exist
+ * for that request. Float32 keeps 7 significant digits: plenty for charts (the KPI figures come from
+ * the run's statistics, computed in float64).
+ */
+const Float32Base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
+
+export const COLUMN_NAMES = ['sendS', 'ttftMs', 'itlMs', 'latencyMs', 'isl', 'osl', 'failed'] as const;
+export type ColumnName = (typeof COLUMN_NAMES)[number];
+
+export const PackedRequestColumns = z.object({
+  /** Profiling requests (warmup excluded), failed ones included; every column has this many values. */
+  count: z.int().nonnegative(),
+  encoding: z.literal('float32-le-base64'),
+  /**
+   * sendS: seconds after the first profiling request was sent; ttftMs, itlMs, latencyMs: NaN where
+   * the metric does not exist (failed, non-streaming, one token); isl, osl: tokens; failed: 1 or 0.
+   */
+  columns: z.object(Object.fromEntries(COLUMN_NAMES.map((n) => [n, Float32Base64])) as Record<ColumnName, typeof Float32Base64>),
+});
+export type PackedRequestColumns = z.infer<typeof PackedRequestColumns>;
+
+/** The columns as typed arrays, in send order. */
+export type DecodedColumns = { count: number } & Record<ColumnName, Float32Array>;
+
+function encodeFloat32(values: ArrayLike<number>): string {
+  const view = new DataView(new ArrayBuffer(values.length * 4));
+  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i]!, true);
+  const bytes = new Uint8Array(view.buffer);
+  // btoa takes a "binary string"; build it in slices to stay under argument-count limits.
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
+}
+
+function decodeFloat32(b64: string, count: number, name: string): Float32Array {
+  const bin = atob(b64);
+  if (bin.length !== count * 4) {
+    throw new UserFacingError('bad-run-series', `The ${name} column of the run's chart data holds ${bin.length / 4} values, not ${count}. Reload the run; if it persists, restart Handoff.`);
+  }
+  const view = new DataView(new ArrayBuffer(bin.length));
+  for (let i = 0; i < bin.length; i++) view.setUint8(i, bin.charCodeAt(i));
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
+  return out;
+}
+
+export function decodeRequestColumns(c: PackedRequestColumns): DecodedColumns {
+  const out = { count: c.count } as DecodedColumns;
+  for (const n of COLUMN_NAMES) out[n] = decodeFloat32(c.columns[n], c.count, n);
+  return out;
+}
+
+/** runs.series as sent to the renderer: the same, with the request columns packed. */
+export const PackedRunSeries = RunSeries.extend({ requests: PackedRequestColumns.nullable() });
+export type PackedRunSeries = z.infer<typeof PackedRunSeries>;
+
+export function packRequestColumns(c: RequestColumns): PackedRequestColumns {
+  const col = (values: ReadonlyArray<number | null>) => encodeFloat32(values.map((v) => (v === null ? NaN : v)));
+  return {
+    count: c.count,
+    encoding: 'float32-le-base64',
+    columns: { sendS: col(c.sendS), ttftMs: col(c.ttftMs), itlMs: col(c.itlMs), latencyMs: col(c.latencyMs), isl: col(c.isl), osl: col(c.osl), failed: col(c.failed) },
+  };
+}
+
+export function packRunSeries(s: RunSeries): PackedRunSeries {
+  return { ...s, requests: s.requests ? packRequestColumns(s.requests) : null };
+}
 
 /** summary.json kvTransfer entries as the agent writes them (common/bench-rpc.ts BenchSummary). */
 const BlockLatencyJson = z.object({ perBlockS: Num, blocks: Num, fromMs: Num, toMs: Num }).passthrough();

@@ -15,7 +15,7 @@ export interface UiServer {
  * `handoff serve` with the real controller in a throwaway HANDOFF_HOME, isolated from the user's
  * ~/.ssh (empty known_hosts and config) and ssh-agent, so trust prompts appear as for a new user.
  */
-export async function startUiServer(): Promise<UiServer> {
+export async function startUiServer(opts: { staticDir?: string } = {}): Promise<UiServer> {
   delete process.env.SSH_AUTH_SOCK;
   const home = await fs.mkdtemp(path.join(os.tmpdir(), 'handoff-ui-'));
   const userSsh = path.join(home, 'user-ssh');
@@ -24,6 +24,7 @@ export async function startUiServer(): Promise<UiServer> {
   try {
     const serve = await startServe({
       home,
+      ...(opts.staticDir ? { staticDir: opts.staticDir } : {}),
       controller: {
         artifacts: await agentArtifactsForTests(),
         localAgentHome,

@@ -11,7 +11,11 @@ describe('routes', () => {
       { page: 'deployments', view: 'new' },
       { page: 'deployments', view: 'deployment', id: 'seed-20250101-ab12' },
       { page: 'playground' },
-      { page: 'benchmarks' },
+      { page: 'benchmarks', view: 'list' },
+      { page: 'benchmarks', view: 'new' },
+      { page: 'benchmarks', view: 'run', id: 'imp-20260101-120000-ab12' },
+      { page: 'benchmarks', view: 'sweep', group: 'sweep-20260101-120000-cd34' },
+      { page: 'benchmarks', view: 'compare', a: 'run a/1', b: 'run-b' },
       { page: 'reports' },
     ];
     for (const r of routes) expect(parseRoute(formatRoute(r))).toEqual(r);

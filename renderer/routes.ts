@@ -9,7 +9,12 @@ export type Route =
   | { page: 'deployments'; view: 'list' }
   | { page: 'deployments'; view: 'new' }
   | { page: 'deployments'; view: 'deployment'; id: string }
-  | { page: Exclude<PageId, 'hosts' | 'deployments'> };
+  | { page: 'benchmarks'; view: 'list' }
+  | { page: 'benchmarks'; view: 'new' }
+  | { page: 'benchmarks'; view: 'run'; id: string }
+  | { page: 'benchmarks'; view: 'sweep'; group: string }
+  | { page: 'benchmarks'; view: 'compare'; a: string; b: string }
+  | { page: Exclude<PageId, 'hosts' | 'deployments' | 'benchmarks'> };
 
 export const DEFAULT_ROUTE: Route = { page: 'hosts', view: 'list' };
 
@@ -39,11 +44,47 @@ export function parseRoute(hash: string): Route {
     }
     return { page: 'deployments', view: 'list' };
   }
-  if (page === 'playground' || page === 'benchmarks' || page === 'reports') return { page };
+  if (page === 'benchmarks') return parseBenchmarksRoute(a, b, parts[3]);
+  if (page === 'playground' || page === 'reports') return { page };
   return DEFAULT_ROUTE;
 }
 
+const decode = (s: string): string | null => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return null;
+  }
+};
+
+function parseBenchmarksRoute(a: string | undefined, b: string | undefined, c: string | undefined): Route {
+  const list: Route = { page: 'benchmarks', view: 'list' };
+  if (a === 'new') return { page: 'benchmarks', view: 'new' };
+  const x = b === undefined ? null : decode(b);
+  if (a === 'run' && x) return { page: 'benchmarks', view: 'run', id: x };
+  if (a === 'sweep' && x) return { page: 'benchmarks', view: 'sweep', group: x };
+  const y = c === undefined ? null : decode(c);
+  if (a === 'compare' && x && y) return { page: 'benchmarks', view: 'compare', a: x, b: y };
+  return list;
+}
+
+function formatBenchmarksRoute(route: Extract<Route, { page: 'benchmarks' }>): string {
+  switch (route.view) {
+    case 'list':
+      return '#/benchmarks';
+    case 'new':
+      return '#/benchmarks/new';
+    case 'run':
+      return `#/benchmarks/run/${encodeURIComponent(route.id)}`;
+    case 'sweep':
+      return `#/benchmarks/sweep/${encodeURIComponent(route.group)}`;
+    case 'compare':
+      return `#/benchmarks/compare/${encodeURIComponent(route.a)}/${encodeURIComponent(route.b)}`;
+  }
+}
+
 export function formatRoute(route: Route): string {
+  if (route.page === 'benchmarks') return formatBenchmarksRoute(route);
   if (route.page === 'deployments') {
     if (route.view === 'new') return '#/deployments/new';
     if (route.view === 'deployment') return `#/deployments/deployment/${encodeURIComponent(route.id)}`;

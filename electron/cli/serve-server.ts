@@ -103,7 +103,9 @@ export async function serveApi(handler: ApiHandler, opts: ServeApiOptions = {}):
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 
-  const ws = attachWsApi(server, { handler, token, allowedOrigins });
+  // runs.import carries dropped result files in one message (renderer/pages/benchmarks/dropped-files.ts
+  // allows 64 MB of text, which JSON escaping grows by up to a third).
+  const ws = attachWsApi(server, { handler, token, allowedOrigins, maxPayloadBytes: 96 * 1024 * 1024 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       reject(

@@ -111,7 +111,7 @@ export class Controller implements ApiHandler {
       },
       'runs.list': async (raw) => this.runs.list(p('runs.list', raw) ?? {}),
       'runs.get': async (raw) => this.runs.get(p('runs.get', raw).id),
-      'runs.series': async (raw) => this.runSeries.series(await this.runs.get(p('runs.series', raw).id)),
+      'runs.series': async (raw) => this.runSeries.packed(await this.runs.get(p('runs.series', raw).id)),
       'runs.import': async (raw) => this.runs.import(p('runs.import', raw)),
       'runs.start': async (raw) => this.runs.start(p('runs.start', raw)),
       'runs.sweep': async (raw) => this.runs.sweep(p('runs.sweep', raw)),

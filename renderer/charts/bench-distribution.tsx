@@ -2,11 +2,10 @@ import { memo, useMemo } from 'react';
 import { Bar, BarChart, CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { AXIS_TICK, BenchChartFrame, CHART_HEIGHT, CHART_MARGIN, benchColor } from './bench-chart-frame';
 import { cdfPoints, histogram } from './bench-downsample';
+import { unitTicks } from './bench-ticks';
 
 export const HISTOGRAM_BINS = 40;
 export const CDF_POINTS = 400;
-
-const tickMs = (v: number): string => (Math.abs(v) >= 1000 ? `${(v / 1000).toFixed(1)} s` : Math.abs(v) >= 10 ? `${Math.round(v)}` : v.toFixed(2));
 
 export interface DistributionProps {
   /** Stable id for test ids: `ttft`, `itl`, `latency`. */
@@ -23,7 +22,13 @@ export interface DistributionProps {
 /** How many requests fall in each equal-width range of the metric (at most HISTOGRAM_BINS bars). */
 export const HistogramChart = memo(function HistogramChart({ metric, label, unit, sorted, color = benchColor(0), markers = [] }: DistributionProps) {
   const h = useMemo(() => histogram(sorted, HISTOGRAM_BINS), [sorted]);
-  const domain = useMemo<[number, number]>(() => (h.bins.length ? [h.bins[0]!.x0, h.bins[h.bins.length - 1]!.x1] : [0, 1]), [h]);
+  // Markers (an SLO, the fabric figure) widen the axis so they are drawn even outside the data.
+  const domain = useMemo<[number, number]>(() => {
+    if (!h.bins.length) return [0, 1];
+    const xs = [h.bins[0]!.x0, h.bins[h.bins.length - 1]!.x1, ...markers.map((m) => m.x)];
+    return [Math.min(...xs), Math.max(...xs)];
+  }, [h, markers]);
+  const tick = useMemo(() => unitTicks(domain[0], domain[1], unit), [domain, unit]);
   return (
     <BenchChartFrame
       id={`histogram-${metric}`}
@@ -40,11 +45,11 @@ export const HistogramChart = memo(function HistogramChart({ metric, label, unit
       <ResponsiveContainer width="100%" height={CHART_HEIGHT}>
         <BarChart data={h.bins} margin={CHART_MARGIN} barCategoryGap={1}>
           <CartesianGrid stroke="#edf0f3" vertical={false} />
-          <XAxis dataKey="x" type="number" domain={domain} tick={AXIS_TICK} tickFormatter={tickMs} allowDataOverflow />
+          <XAxis dataKey="x" type="number" domain={domain} tick={AXIS_TICK} tickFormatter={tick} allowDataOverflow />
           <YAxis tick={AXIS_TICK} width={46} allowDecimals={false} />
-          <Tooltip isAnimationActive={false} labelFormatter={(v) => `${tickMs(Number(v))} ${unit}`} />
+          <Tooltip isAnimationActive={false} labelFormatter={(v) => `around ${tick(Number(v))}`} />
           {markers.map((m) => (
-            <ReferenceLine key={m.label} x={m.x} stroke="#c2372f" strokeDasharray="4 3" label={{ value: m.label, fontSize: 10, position: 'top' }} ifOverflow="extendDomain" />
+            <ReferenceLine key={m.label} x={m.x} stroke="#c2372f" strokeDasharray="4 3" label={{ value: m.label, fontSize: 10, position: 'insideTopRight' }} />
           ))}
           <Bar dataKey="count" name="requests" fill={color} isAnimationActive={false} animationDuration={0} />
         </BarChart>
@@ -56,6 +61,10 @@ export const HistogramChart = memo(function HistogramChart({ metric, label, unit
 /** Share of requests at or below each value (at most CDF_POINTS points, evenly spaced in rank). */
 export const CdfChart = memo(function CdfChart({ metric, label, unit, sorted, color = benchColor(0), markers = [] }: DistributionProps) {
   const points = useMemo(() => cdfPoints(sorted, CDF_POINTS), [sorted]);
+  const tick = useMemo(() => {
+    const xs = [sorted[0] ?? 0, sorted[sorted.length - 1] ?? 1, ...markers.map((m) => m.x)];
+    return unitTicks(Math.min(...xs), Math.max(...xs), unit);
+  }, [sorted, markers, unit]);
   return (
     <BenchChartFrame
       id={`cdf-${metric}`}
@@ -67,9 +76,9 @@ export const CdfChart = memo(function CdfChart({ metric, label, unit, sorted, co
       <ResponsiveContainer width="100%" height={CHART_HEIGHT}>
         <LineChart data={points} margin={CHART_MARGIN}>
           <CartesianGrid stroke="#edf0f3" />
-          <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} tick={AXIS_TICK} tickFormatter={tickMs} />
+          <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} tick={AXIS_TICK} tickFormatter={tick} />
           <YAxis dataKey="y" type="number" domain={[0, 100]} ticks={[0, 25, 50, 75, 90, 99, 100]} tick={AXIS_TICK} width={38} tickFormatter={(v: number) => `${v}%`} />
-          <Tooltip isAnimationActive={false} labelFormatter={(v) => `${tickMs(Number(v))} ${unit}`} formatter={(v) => (typeof v === 'number' ? `${v.toFixed(1)} %` : String(v))} />
+          <Tooltip isAnimationActive={false} labelFormatter={(v) => tick(Number(v))} formatter={(v) => (typeof v === 'number' ? `${v.toFixed(1)} %` : String(v))} />
           <ReferenceLine y={50} stroke="#c9ced6" strokeDasharray="2 3" />
           <ReferenceLine y={99} stroke="#c9ced6" strokeDasharray="2 3" />
           {markers.map((m) => (

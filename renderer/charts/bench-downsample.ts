@@ -1,7 +1,8 @@
 /**
  * Chart-ready views of a run's per-request values: every function returns at most a few thousand
  * points however many requests the run had, because recharts (SVG) slows down past a few thousand
- * (reference/desktop.md §5.2). Inputs are the columns of runs.series (common/run-series.ts).
+ * (reference/desktop.md §5.2). Inputs are the decoded columns of runs.series (common/run-series.ts):
+ * NaN or null mark a request without that value.
  */
 
 export interface XY {
@@ -10,16 +11,22 @@ export interface XY {
 }
 
 /** Finite numbers of a column, nulls dropped, as a typed array (sorts ~10× faster than an array). */
-export function finiteValues(col: ReadonlyArray<number | null>): Float64Array {
+export function finiteValues(col: ArrayLike<number | null>): Float64Array {
   let n = 0;
-  for (const v of col) if (v !== null && Number.isFinite(v)) n++;
+  for (let k = 0; k < col.length; k++) {
+    const v = col[k];
+    if (v != null && Number.isFinite(v)) n++;
+  }
   const out = new Float64Array(n);
   let i = 0;
-  for (const v of col) if (v !== null && Number.isFinite(v)) out[i++] = v;
+  for (let k = 0; k < col.length; k++) {
+    const v = col[k];
+    if (v != null && Number.isFinite(v)) out[i++] = v;
+  }
   return out;
 }
 
-export function sortedValues(col: ReadonlyArray<number | null>): Float64Array {
+export function sortedValues(col: ArrayLike<number | null>): Float64Array {
   return finiteValues(col).sort();
 }
 
@@ -71,7 +78,7 @@ export interface ThinnedScatter {
  * scatter is for) are always kept. When the occupied cells still exceed the limit, every k-th
  * kept point is drawn.
  */
-export function thinScatter(xs: ReadonlyArray<number | null>, ys: ReadonlyArray<number | null>, maxPoints: number, grid = 200): ThinnedScatter {
+export function thinScatter(xs: ArrayLike<number | null>, ys: ArrayLike<number | null>, maxPoints: number, grid = 200): ThinnedScatter {
   const n = Math.min(xs.length, ys.length);
   let minX = Infinity;
   let maxX = -Infinity;

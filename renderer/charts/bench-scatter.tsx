@@ -10,8 +10,8 @@ export interface RequestScatterProps {
   id: string;
   title: string;
   help: string;
-  xs: ReadonlyArray<number | null>;
-  ys: ReadonlyArray<number | null>;
+  xs: ArrayLike<number | null>;
+  ys: ArrayLike<number | null>;
   xLabel: string;
   yLabel: string;
 }

@@ -1,5 +1,5 @@
 import { memo, useMemo } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, LabelList, Legend, Line, LineChart, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
 import { AXIS_TICK, BenchChartFrame, CHART_HEIGHT, CHART_MARGIN, benchColor } from './bench-chart-frame';
 import { paretoFrontier } from './bench-downsample';
 
@@ -20,6 +20,7 @@ const tick = (v: number): string => (Math.abs(v) >= 10_000 ? `${(v / 1000).toFix
 /** Output tokens/s (left) and requests/s (right) at each load point of a sweep. */
 export const SweepThroughputChart = memo(function SweepThroughputChart({ points, loadLabel }: { points: readonly SweepPoint[]; loadLabel: string }) {
   const data = useMemo(() => [...points].sort((a, b) => a.load - b.load), [points]);
+  const ticks = useMemo(() => data.map((p) => p.load), [data]);
   return (
     <BenchChartFrame
       id="sweep-throughput"
@@ -31,7 +32,7 @@ export const SweepThroughputChart = memo(function SweepThroughputChart({ points,
       <ResponsiveContainer width="100%" height={CHART_HEIGHT}>
         <LineChart data={data} margin={CHART_MARGIN}>
           <CartesianGrid stroke="#edf0f3" />
-          <XAxis dataKey="load" type="number" domain={['dataMin', 'dataMax']} tick={AXIS_TICK} label={{ value: loadLabel, position: 'insideBottom', offset: -8, fontSize: 10 }} />
+          <XAxis dataKey="load" type="number" domain={['dataMin', 'dataMax']} ticks={ticks} tick={AXIS_TICK} />
           <YAxis yAxisId="tok" tick={AXIS_TICK} tickFormatter={tick} width={48} />
           <YAxis yAxisId="req" orientation="right" tick={AXIS_TICK} tickFormatter={tick} width={40} />
           <Tooltip isAnimationActive={false} />
@@ -48,7 +49,7 @@ export const SweepThroughputChart = memo(function SweepThroughputChart({ points,
  * Tokens/s per GPU against tokens/s per user, one dot per load point, with the Pareto frontier:
  * the points where no other load gives both more throughput per GPU and faster decoding per user.
  */
-export const ParetoChart = memo(function ParetoChart({ points }: { points: readonly SweepPoint[] }) {
+export const ParetoChart = memo(function ParetoChart({ points, loadLabel }: { points: readonly SweepPoint[]; loadLabel: string }) {
   const perGpu = points.every((p) => p.tokensPerSPerGpu !== null);
   const xy = useMemo(
     () =>
@@ -58,12 +59,12 @@ export const ParetoChart = memo(function ParetoChart({ points }: { points: reado
     [points, perGpu],
   );
   const front = useMemo(() => paretoFrontier(xy), [xy]);
-  const yLabel = perGpu ? 'output tokens/s/GPU' : 'output tokens/s (GPU count unknown)';
+  const yLabel = perGpu ? 'tokens/s/GPU' : 'tokens/s';
   return (
     <BenchChartFrame
       id="sweep-pareto"
       title="Throughput per GPU vs speed per user"
-      help="Each dot is one load point; the line joins the points no other point beats on both axes."
+      help={`Each dot is one load point (labelled with its ${loadLabel}); the line joins the points no other point beats on both axes.${perGpu ? '' : ' GPU count unknown: the y axis is output tokens/s.'}`}
       points={xy.length + front.length}
       empty={xy.length ? null : 'Needs streamed runs with finished requests (tokens/s per user comes from ITL).'}
     >
@@ -74,7 +75,9 @@ export const ParetoChart = memo(function ParetoChart({ points }: { points: reado
           <YAxis dataKey="y" type="number" name={yLabel} domain={['auto', 'auto']} tick={AXIS_TICK} tickFormatter={tick} width={48} label={{ value: yLabel, angle: -90, position: 'insideLeft', fontSize: 10 }} />
           <Tooltip isAnimationActive={false} cursor={false} />
           <Scatter name="frontier" data={front} line={{ stroke: benchColor(2), strokeWidth: 1.5 }} fill={benchColor(2)} shape="circle" isAnimationActive={false} animationDuration={0} />
-          <Scatter name="load points" data={xy} fill={benchColor(0)} shape="circle" isAnimationActive={false} animationDuration={0} />
+          <Scatter name="load points" data={xy} fill={benchColor(0)} shape="circle" isAnimationActive={false} animationDuration={0}>
+            <LabelList dataKey="load" position="top" fontSize={10} />
+          </Scatter>
         </ScatterChart>
       </ResponsiveContainer>
     </BenchChartFrame>

@@ -12,6 +12,7 @@ const LABELS: Record<PageId, string> = {
 function routeFor(page: PageId): Route {
   if (page === 'hosts') return { page: 'hosts', view: 'list' };
   if (page === 'deployments') return { page: 'deployments', view: 'list' };
+  if (page === 'benchmarks') return { page: 'benchmarks', view: 'list' };
   return { page };
 }
 

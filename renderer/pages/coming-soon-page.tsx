@@ -1,6 +1,6 @@
 import type { PageId } from '../routes';
 
-type Upcoming = Exclude<PageId, 'hosts' | 'deployments'>;
+type Upcoming = Exclude<PageId, 'hosts' | 'deployments' | 'benchmarks'>;
 
 const PLANS: Record<Upcoming, { title: string; lines: string[] }> = {
   playground: {
@@ -8,13 +8,6 @@ const PLANS: Record<Upcoming, { title: string; lines: string[] }> = {
     lines: [
       "Chat with a running deployment through its OpenAI-compatible endpoint.",
       'For each reply you will see which workers prefilled and decoded it, time to first token, and how long the KV-cache transfer took.',
-    ],
-  },
-  benchmarks: {
-    title: 'Benchmarks',
-    lines: [
-      'Measure a deployment with genai-perf, AIPerf or the built-in load generator.',
-      'Throughput, time to first token, inter-token latency and per-block KV-transfer latency will be charted live, then kept as a run.',
     ],
   },
   reports: {

@@ -2,7 +2,7 @@ import type { StateCreator } from 'zustand';
 import type { ApiEvent, ApiParams, ApiResult, HandoffApi } from '../../common/api-contract';
 import type { Comparison } from '../../common/compare';
 import type { ErrorPayload } from '../../common/errors';
-import type { RunSeries } from '../../common/run-series';
+import type { PackedRunSeries } from '../../common/run-series';
 import type { RunDetail, RunSummary } from '../../common/run-view';
 import { attempt, type ActionResult } from './action-result';
 import type { AppState, AppStore } from './app-store';
@@ -23,14 +23,14 @@ export interface RunsSlice {
   runDetails: Record<string, RunDetail>;
   runDetailErrors: Record<string, ErrorPayload>;
   /** runs.series answers by run id (chart data; immutable once a run is stored). */
-  runSeries: Record<string, RunSeries>;
+  runSeries: Record<string, PackedRunSeries>;
   runSeriesErrors: Record<string, ErrorPayload>;
   /** The last benchmark started from the New benchmark form, kept while the user looks elsewhere. */
   benchLaunch: BenchLaunch | null;
   setRuns(list: RunSummary[]): void;
   loadRuns(refresh?: boolean): Promise<void>;
   loadRun(id: string): Promise<ActionResult<RunDetail>>;
-  loadRunSeries(id: string): Promise<ActionResult<RunSeries>>;
+  loadRunSeries(id: string): Promise<ActionResult<PackedRunSeries>>;
   importRuns(params: ApiParams<'runs.import'>): Promise<ActionResult<ApiResult<'runs.import'>>>;
   /** runs.start for one load point, runs.sweep for several concurrencies. */
   startBench(params: ApiParams<'runs.sweep'>): Promise<ActionResult<ApiResult<'runs.start'>>>;

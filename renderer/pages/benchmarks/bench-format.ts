@@ -4,7 +4,7 @@ import type { RunViewStatus } from '../../../common/run-view';
 export function formatNumber(v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '—';
   const a = Math.abs(v);
-  if (a >= 100) return Math.round(v).toLocaleString('en-US');
+  if (a >= 100 || Number.isInteger(v)) return Math.round(v).toLocaleString('en-US');
   if (a >= 10) return v.toFixed(1);
   if (a >= 1) return v.toFixed(2);
   if (a === 0) return '0';

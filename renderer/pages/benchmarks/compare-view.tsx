@@ -89,7 +89,7 @@ function MetricsTable({ rows, testId }: { rows: readonly MetricDelta[]; testId: 
             <tr key={`${m.metric}-${m.stat}`} data-testid={`delta-${m.metric}-${m.stat}`} data-change={m.change} className={m.key ? 'delta-key' : undefined}>
               <td>
                 {m.label}
-                {m.stat !== 'value' ? <span className="muted"> {m.stat}</span> : null}
+                {m.stat !== 'value' && !m.label.endsWith(m.stat) ? <span className="muted"> {m.stat}</span> : null}
                 {m.key ? (
                   <span className="key-mark" title="Part of the verdict">
                     {' '}

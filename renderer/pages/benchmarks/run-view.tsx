@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import { describeWorkload } from '../../../common/compare';
-import type { RunSeries } from '../../../common/run-series';
+import { decodeRequestColumns, type PackedRunSeries } from '../../../common/run-series';
 import type { RunDetail } from '../../../common/run-view';
 import { isTaskFinished } from '../../../common/task';
 import { CdfChart, HistogramChart } from '../../charts/bench-distribution';
@@ -53,7 +53,7 @@ function Facts({ detail }: { detail: RunDetail }) {
   const facts: Array<[string, React.ReactNode]> = [
     ['Tool', `${s.tool}${run?.tool.version ? ` ${run.tool.version}` : ''}`],
     ['Deployment', s.deployment ? `${s.deployment.name} · ${s.deployment.mode} · ${s.deployment.engine} · ${s.deployment.gpuCount} GPU${s.deployment.gpuCount === 1 ? '' : 's'}` : s.imported ? 'not recorded (imported)' : '—'],
-    ['Workload', describeWorkload(s.workload)],
+    ['Workload', describeWorkload(s.workload, detail.metrics ?? undefined)],
     ['Created', `${formatAgo(s.createdAt)}`],
     ['Host', s.host ?? '—'],
   ];
@@ -73,7 +73,7 @@ function Facts({ detail }: { detail: RunDetail }) {
       </a>,
     ]);
   }
-  if (detail.metricsSource) facts.push(['Figures', { records: 'recomputed from the per-request records', summary: 'computed by the agent from the per-request records', reported: 'as the tool reported them (no per-request records)' }[detail.metricsSource]]);
+  if (detail.metricsSource) facts.push(['Figures', { records: 'recomputed from the per-request records', summary: 'computed from the per-request records', reported: 'as the tool reported them (no per-request records)' }[detail.metricsSource]]);
   return (
     <dl className="facts" data-testid="run-facts">
       {facts.map(([k, v]) => (
@@ -99,11 +99,11 @@ function Segmented<T extends string>({ value, options, onChange, testId }: { val
 }
 
 /** The charts of one run: percentiles, distributions, per-request scatter, sampled series, KV transfer. */
-export function RunCharts({ detail, series }: { detail: RunDetail; series: RunSeries }) {
+export function RunCharts({ detail, series }: { detail: RunDetail; series: PackedRunSeries }) {
   const [metric, setMetric] = useState<DistMetric>(series.streaming ? 'ttft' : 'latency');
-  const req = series.requests;
+  const req = useMemo(() => (series.requests ? decodeRequestColumns(series.requests) : null), [series.requests]);
   const dist = DIST[metric];
-  const sorted = useMemo(() => sortedValues(req ? req[dist.column] : []), [req, dist.column]);
+  const sorted = useMemo(() => sortedValues(req ? req[dist.column] : new Float32Array(0)), [req, dist.column]);
   const slo = detail.run?.workload.goodput?.[dist.slo];
   const markers = useMemo(() => (slo !== undefined ? [{ x: slo, label: `SLO ${slo} ms` }] : []), [slo]);
   const d = detail.metrics?.distributions;
@@ -263,7 +263,8 @@ export function RunView({ id }: { id: string }) {
   const runs = useApp((s) => s.runs);
   const navigate = useApp((s) => s.navigate);
   const [compareWith, setCompareWith] = useState('');
-  const local = detail?.summary.location === 'local';
+  // The list usually knows already that the run is stored here: ask for its chart data at once.
+  const local = (detail?.summary.location ?? summary?.location) === 'local';
   const listStatus = summary ? `${summary.status}/${summary.location}` : null;
 
   useEffect(() => {

@@ -70,7 +70,7 @@ export function SweepView({ group }: { group: string }) {
         <>
           <div className="bench-chart-grid">
             <SweepThroughputChart points={points} loadLabel={rate ? 'requests/s' : 'concurrency'} />
-            <ParetoChart points={points} />
+            <ParetoChart points={points} loadLabel={rate ? 'requests/s' : 'concurrency'} />
           </div>
           <section className="card card-flush">
             <table className="table table-hosts" data-testid="sweep-runs">

@@ -1,0 +1,348 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, test, type Page } from '@playwright/test';
+import WebSocket from 'ws';
+import YAML from 'yaml';
+import { exampleSpec, freePortRun } from './harness/deploy-specs';
+import { screenshotPath, startUiServer, type UiServer } from './ui-fixture';
+
+/**
+ * The Benchmarks pages in the browser UI against the real controller and the local agent ("This
+ * computer"): the seed preset on simulated (mocker) deployments, the run view's charts, import by
+ * drag and drop and by the file picker, a sweep, and the comparison verdict.
+ */
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const HARNESS = path.join(HERE, 'harness');
+const FIXTURES = path.join(HERE, 'fixtures', 'bench-artifacts');
+
+test.describe.configure({ mode: 'serial' });
+
+const savedEnv = { PATH: process.env.PATH, FAKE_GPU_COUNT: process.env.FAKE_GPU_COUNT, FAKE_GPU_BUSY: process.env.FAKE_GPU_BUSY };
+let fakeBin: string | null = null;
+let ui: UiServer;
+const deployed: string[] = [];
+
+/** The local agent inherits the controller's PATH: a fake nvidia-smi there gives "This computer" 4 GPUs. */
+async function useFakeGpus(): Promise<void> {
+  fakeBin = await fs.mkdtemp(path.join(os.tmpdir(), 'handoff-fakebin-'));
+  await fs.copyFile(path.join(HARNESS, 'fake-nvidia-smi.sh'), path.join(fakeBin, 'nvidia-smi'));
+  await fs.chmod(path.join(fakeBin, 'nvidia-smi'), 0o755);
+  process.env.PATH = `${fakeBin}:${savedEnv.PATH ?? ''}`;
+  process.env.FAKE_GPU_COUNT = '4';
+  delete process.env.FAKE_GPU_BUSY;
+}
+
+async function restoreEnv(): Promise<void> {
+  for (const [k, v] of Object.entries(savedEnv)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  if (fakeBin) await fs.rm(fakeBin, { recursive: true, force: true });
+  fakeBin = null;
+}
+
+/** One API call over the same WebSocket the page uses (no Origin header: not a browser). */
+async function api<T = unknown>(method: string, params?: unknown): Promise<T> {
+  const url = `ws://127.0.0.1:${ui.serve.port}/api?token=${encodeURIComponent(ui.serve.token)}`;
+  const ws = new WebSocket(url);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    return await new Promise<T>((resolve, reject) => {
+      ws.on('message', (data: WebSocket.RawData) => {
+        const msg = JSON.parse(String(data)) as { id?: number; ok?: boolean; result?: T; error?: { message: string } };
+        if (msg.id !== 1) return;
+        if (msg.ok) resolve(msg.result as T);
+        else reject(new Error(`${method}: ${msg.error?.message}`));
+      });
+      ws.send(JSON.stringify({ id: 1, method, params }));
+    });
+  } finally {
+    ws.close();
+  }
+}
+
+interface Deployment {
+  id: string;
+  name: string;
+  state: string;
+}
+
+async function deploy(specText: string, name: string): Promise<Deployment> {
+  const r = await api<{ deployment: Deployment }>('deployments.apply', { specText });
+  deployed.push(r.deployment.id);
+  await expect
+    .poll(async () => (await api<Deployment[]>('deployments.list', { refresh: true })).find((d) => d.id === r.deployment.id)?.state, { timeout: 90_000, message: `${name} gets ready` })
+    .toBe('ready');
+  return r.deployment;
+}
+
+async function aggregatedSpec(gpu: number): Promise<string> {
+  const spec = YAML.parse(await fs.readFile(path.join(HERE, '..', 'examples', 'mocker-monolithic.yaml'), 'utf8')) as {
+    name: string;
+    workers: Array<{ host?: string; port?: number; gpus: number[] }>;
+    router: { port: number };
+  };
+  const base = await freePortRun(3);
+  spec.name = 'bench-agg';
+  spec.workers[0]!.host = 'this-computer';
+  spec.workers[0]!.port = base;
+  spec.workers[0]!.gpus = [gpu];
+  spec.router.port = base + 1;
+  return YAML.stringify(spec);
+}
+
+function watchPage(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  return errors;
+}
+
+async function open(page: Page): Promise<void> {
+  await page.setViewportSize({ width: 1400, height: 900 });
+  await page.goto(ui.serve.url);
+  await expect(page.getByTestId('connection-state')).toHaveAttribute('data-state', 'open');
+}
+
+/** A whole-page screenshot: the content pane scrolls inside the window, so grow the window to it. */
+async function fullShot(page: Page, name: string): Promise<void> {
+  const h = await page.evaluate(() => {
+    const c = document.querySelector('.content');
+    return c ? c.scrollHeight + 40 : document.body.scrollHeight;
+  });
+  const vp = page.viewportSize() ?? { width: 1400, height: 900 };
+  await page.setViewportSize({ width: vp.width, height: Math.min(Math.max(h, 700), 5000) });
+  await page.screenshot({ path: screenshotPath(name) });
+  await page.setViewportSize(vp);
+}
+
+/** Drops files on an element the way a browser does: a DataTransfer holding File objects. */
+async function dropFiles(page: Page, testId: string, files: Array<{ name: string; text: string }>): Promise<void> {
+  const dt = await page.evaluateHandle((list) => {
+    const d = new DataTransfer();
+    for (const f of list) d.items.add(new File([f.text], f.name, { type: 'application/octet-stream' }));
+    return d;
+  }, files);
+  const zone = page.getByTestId(testId);
+  await zone.dispatchEvent('dragover', { dataTransfer: dt });
+  await zone.dispatchEvent('drop', { dataTransfer: dt });
+}
+
+interface RunDetail {
+  summary: { id: string; status: string; simulated: boolean; imported: boolean; headline: { outputTokensPerSPerGpu: number | null } | null };
+  metrics: { scalars: Record<string, number>; distributions: Record<string, Record<string, number>> } | null;
+  import: { disagreements: unknown[]; comparedCount: number } | null;
+}
+
+let disaggRun = '';
+let aggRun = '';
+
+test.beforeAll(async () => {
+  await useFakeGpus();
+  ui = await startUiServer(process.env.HANDOFF_RENDERER_DIR ? { staticDir: process.env.HANDOFF_RENDERER_DIR } : {});
+});
+
+test.afterAll(async () => {
+  for (const id of deployed) await api('deployments.teardown', { id }).catch(() => undefined);
+  await ui?.close();
+  await restoreEnv();
+});
+
+test('runs the seed preset from the UI against a simulated deployment and shows its charts with the figures of runs.get', async ({ page }) => {
+  test.setTimeout(300_000);
+  const errors = watchPage(page);
+  const pd = await exampleSpec({ prefill: 'this-computer', decode: 'this-computer' });
+  const [disagg, agg] = await Promise.all([deploy(pd.text.replace(/^name: .*$/m, 'name: bench-pd'), 'bench-pd'), deploy(await aggregatedSpec(3), 'bench-agg')]);
+  await open(page);
+
+  await page.getByTestId('nav-benchmarks').click();
+  await expect(page.getByTestId('page-benchmarks')).toBeVisible();
+  await expect(page.getByTestId('runs-empty')).toBeVisible();
+  await page.getByTestId('runs-new').click();
+
+  await page.getByTestId('bench-deployment').selectOption(disagg.id);
+  await expect(page.getByTestId('bench-simulated-badge')).toBeVisible();
+  await expect(page.getByTestId('banner-simulated')).toContainText('SIMULATED');
+  // Seed is the default preset; the external tools say whether the host has them.
+  await expect(page.getByTestId('bench-preset-seed').locator('input')).toBeChecked();
+  await expect(page.getByTestId('bench-preset-seed')).toContainText('ISL 3000±0, OSL 150');
+  await expect(page.getByTestId('bench-tool-builtin')).toHaveAttribute('data-installed', 'true');
+  for (const t of ['genai-perf', 'aiperf']) await expect(page.getByTestId(`bench-tool-${t}`)).toHaveAttribute('data-installed', /true|false/);
+  await fullShot(page, 'bench-1-new-form');
+
+  await page.getByTestId('bench-start').click();
+  const progress = page.getByTestId('task-progress');
+  await expect(progress).toBeVisible();
+  await expect(page.getByTestId('bench-live')).toBeVisible({ timeout: 60_000 });
+  // Profiling takes ~10 s here and the figures are asked for every second: the snapshot shows it.
+  await expect(page.getByTestId('bench-live-phase')).toHaveText(/profiling|collecting|done/, { timeout: 60_000 });
+  await fullShot(page, 'bench-2-running');
+  await expect(progress).toHaveAttribute('data-state', 'succeeded', { timeout: 180_000 });
+  const open1 = page.locator('[data-testid^="bench-open-run-"]');
+  await expect(open1).toHaveCount(1);
+  disaggRun = ((await open1.getAttribute('data-testid')) ?? '').replace('bench-open-run-', '');
+  await open1.click();
+
+  // The run view: KPI cards equal runs.get's figures, and every chart drew an SVG.
+  await expect(page.getByTestId('page-run')).toHaveAttribute('data-run-id', disaggRun);
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'complete');
+  await expect(page.getByTestId('run-view-simulated')).toBeVisible();
+  const detail = await api<RunDetail>('runs.get', { id: disaggRun });
+  const m = detail.metrics!;
+  const expected: Record<string, number | null | undefined> = {
+    'output-tokens-per-s': m.scalars.outputTokenThroughputPerS,
+    'output-tokens-per-s-per-gpu': detail.summary.headline?.outputTokensPerSPerGpu,
+    'requests-per-s': m.scalars.requestThroughputPerS,
+    'ttft-p50': m.distributions.ttftMs?.p50,
+    'ttft-p99': m.distributions.ttftMs?.p99,
+    'itl-p50': m.distributions.itlMs?.p50,
+    'itl-p99': m.distributions.itlMs?.p99,
+    'latency-p50': m.distributions.requestLatencyMs?.p50,
+    'latency-p99': m.distributions.requestLatencyMs?.p99,
+    requests: m.scalars.requestCount,
+  };
+  expect(m.scalars.requestCount).toBe(40);
+  for (const [id, v] of Object.entries(expected)) {
+    expect(v, `runs.get has ${id}`).toEqual(expect.any(Number));
+    expect(Number(await page.getByTestId(`kpi-${id}`).getAttribute('data-value')), `KPI ${id}`).toBe(v);
+    await expect(page.getByTestId(`kpi-${id}-text`)).not.toHaveText('—');
+  }
+  for (const chart of ['percentiles', 'histogram-ttft', 'cdf-ttft', 'scatter-ttft-isl', 'series-queue', 'series-kv-cache', 'series-gpu-util']) {
+    const c = page.getByTestId(`bench-chart-${chart}`);
+    await expect(c.locator('svg.recharts-surface').first(), `chart ${chart} draws`).toBeVisible({ timeout: 15_000 });
+    expect(Number(await c.getAttribute('data-points')), `chart ${chart} has points`).toBeGreaterThan(0);
+  }
+  // 40 requests: the histogram has bars and the CDF ends at 100 %.
+  await expect(page.getByTestId('bench-chart-histogram-ttft').locator('.recharts-bar-rectangle').first()).toBeVisible();
+  await expect(page.getByTestId('run-charts-kv')).toBeVisible();
+  await fullShot(page, 'bench-3-run-view');
+  await page.getByTestId('dist-metric-itl').click();
+  await expect(page.getByTestId('bench-chart-histogram-itl').locator('svg.recharts-surface').first()).toBeVisible();
+
+  // The same preset on the aggregated deployment, for the comparison below.
+  const started = await api<{ runIds: string[]; task: { id: string } }>('runs.start', { deployment: agg.id, workload: { preset: 'seed' } });
+  aggRun = started.runIds[0]!;
+  await expect.poll(async () => (await api<{ state: string }>('tasks.get', { id: started.task.id })).state, { timeout: 180_000 }).toBe('succeeded');
+  expect(errors).toEqual([]);
+});
+
+test('imports AIPerf results by drag and drop and GenAI-Perf results by the file picker, and says clearly what is wrong with a bad file', async ({ page }) => {
+  test.setTimeout(120_000);
+  const errors = watchPage(page);
+  await open(page);
+  await page.getByTestId('nav-benchmarks').click();
+
+  // A truncated jsonl: refused with the file and line, nothing imported.
+  const jsonl = await fs.readFile(path.join(FIXTURES, 'aiperf/v0.1.0-dev-run1/profile_export.jsonl'), 'utf8');
+  const csv = await fs.readFile(path.join(FIXTURES, 'aiperf/v0.1.0-dev-run1/profile_export_aiperf.csv'), 'utf8');
+  await dropFiles(page, 'import-drop-zone', [{ name: 'profile_export.jsonl', text: jsonl.slice(0, Math.floor(jsonl.length / 2)) }]);
+  await expect(page.getByTestId('import-error-0')).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('import-error-0-message')).toContainText('profile_export.jsonl');
+  await expect(page.getByTestId('import-error-0-message')).toContainText('Nothing was imported');
+  await page.screenshot({ path: screenshotPath('bench-4-import-error') });
+  await dropFiles(page, 'import-drop-zone', [{ name: 'notes.txt', text: 'hello' }]);
+  await expect(page.getByTestId('import-error-0-message')).toContainText('not a benchmark result');
+
+  // The AIPerf run directory's two files, dropped together: one run, its records recomputed.
+  await dropFiles(page, 'import-drop-zone', [
+    { name: 'profile_export.jsonl', text: jsonl },
+    { name: 'profile_export_aiperf.csv', text: csv },
+  ]);
+  const report = page.getByTestId('import-report-0');
+  await expect(report).toBeVisible({ timeout: 60_000 });
+  await expect(report).toContainText('aiperf');
+  await expect(report).toContainText('per-request records');
+  const imported = (await report.getAttribute('data-run-id'))!;
+  const detail = await api<RunDetail>('runs.get', { id: imported });
+  expect(detail.summary.imported).toBe(true);
+  expect(detail.import!.comparedCount).toBeGreaterThan(0);
+  await expect(page.getByTestId(detail.import!.disagreements.length ? 'import-disagreements-0' : 'import-agrees-0')).toBeVisible();
+  await expect(page.getByTestId(`run-${imported}-imported`)).toBeVisible();
+  await page.screenshot({ path: screenshotPath('bench-5-import-report') });
+
+  // The file picker, with the GenAI-Perf summary (no per-request records).
+  await page.getByTestId('import-file-input').setInputFiles(path.join(FIXTURES, 'genai-perf/profile_export_genai_perf.json'));
+  await expect(page.getByTestId('import-report-0')).toContainText('summary only', { timeout: 30_000 });
+
+  // The imported AIPerf run: its charts from the records, and the comparison with the tool's CSV.
+  await page.getByTestId(`run-open-${imported}`).click();
+  await expect(page.getByTestId('page-run')).toHaveAttribute('data-run-id', imported);
+  await expect(page.getByTestId('run-import')).toBeVisible();
+  await expect(page.getByTestId(detail.import!.disagreements.length ? 'run-disagreements' : 'run-disagreements-none')).toBeVisible();
+  await expect(page.getByTestId('bench-chart-cdf-ttft').locator('svg.recharts-surface').first()).toBeVisible();
+  await expect(page.getByTestId('run-no-samples')).toContainText('Imported runs');
+  await fullShot(page, 'bench-6-imported-run');
+  expect(errors).toEqual([]);
+});
+
+test('compares the disaggregated with the aggregated run and puts the verdict first', async ({ page }) => {
+  test.setTimeout(120_000);
+  const errors = watchPage(page);
+  await open(page);
+  await page.getByTestId('nav-benchmarks').click();
+  await page.getByTestId(`run-select-${aggRun}`).check();
+  await page.getByTestId(`run-select-${disaggRun}`).check();
+  await page.getByTestId('runs-compare').click();
+  await expect(page.getByTestId('page-compare')).toBeVisible();
+  const verdict = page.getByTestId('compare-verdict');
+  await expect(verdict).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('compare-verdict-sentence')).toContainText(/^disaggregated: /);
+  await expect(page.getByTestId('compare-verdict-sentence')).toContainText('(simulated: mocker engine)');
+  await expect(verdict).toHaveAttribute('data-outcome', /better|worse|mixed|no-significant-difference/);
+  await expect(page.getByTestId('compare-workload')).toHaveAttribute('data-same', 'true');
+  const key = page.getByTestId('delta-ttftMs-p99');
+  await expect(key).toBeVisible();
+  await expect(key).toHaveAttribute('data-change', /better|worse|same/);
+  // The verdict sits above everything else on the page.
+  const vBox = await verdict.boundingBox();
+  const tBox = await page.getByTestId('compare-metrics').boundingBox();
+  expect(vBox!.y).toBeLessThan(tBox!.y);
+  await fullShot(page, 'bench-7-compare');
+
+  // An imported run against a simulated one: workloads differ, not comparable, said plainly.
+  const runs = await api<Array<{ id: string; imported: boolean; tool: string }>>('runs.list');
+  const aiperf = runs.find((r) => r.imported && r.tool === 'aiperf')!;
+  await page.getByTestId('compare-a').selectOption(aiperf.id);
+  await expect(page.getByTestId('compare-verdict')).toHaveAttribute('data-outcome', 'not-comparable', { timeout: 30_000 });
+  await expect(page.getByTestId('compare-workload')).toHaveAttribute('data-same', 'false');
+  await expect(page.locator('[data-testid^="workload-diff-"][data-blocking="true"]').first()).toBeVisible();
+  await page.screenshot({ path: screenshotPath('bench-8-compare-mismatch') });
+  expect(errors).toEqual([]);
+});
+
+test('runs a custom concurrency sweep and draws throughput against concurrency and the Pareto chart', async ({ page }) => {
+  test.setTimeout(240_000);
+  const errors = watchPage(page);
+  await open(page);
+  await page.getByTestId('nav-benchmarks').click();
+  await page.getByTestId('runs-new').click();
+  const list = await api<Deployment[]>('deployments.list');
+  await page.getByTestId('bench-deployment').selectOption(list.find((d) => d.name === 'bench-pd')!.id);
+  await page.getByTestId('bench-preset-custom').locator('input').check();
+  await page.getByTestId('bench-islMean').fill('256');
+  await page.getByTestId('bench-oslMean').fill('16');
+  await page.getByTestId('bench-load').fill('1, x');
+  await page.getByTestId('bench-requestCount').fill('8');
+  await page.getByTestId('bench-warmupRequestCount').fill('0');
+  await page.getByTestId('bench-start').click();
+  await expect(page.getByTestId('bench-load-error')).toContainText('"x" is not a concurrency');
+  await page.getByTestId('bench-load').fill('1, 2, 4');
+  await page.getByTestId('bench-start').click();
+  await expect(page.getByTestId('task-progress')).toHaveAttribute('data-state', 'succeeded', { timeout: 180_000 });
+  await page.getByTestId('bench-open-sweep').click();
+  await expect(page.getByTestId('page-sweep')).toBeVisible();
+  await expect(page.getByTestId('sweep-runs').locator('tbody tr')).toHaveCount(3);
+  for (const chart of ['sweep-throughput', 'sweep-pareto']) {
+    await expect(page.getByTestId(`bench-chart-${chart}`).locator('svg.recharts-surface').first()).toBeVisible({ timeout: 15_000 });
+    await expect.poll(async () => Number(await page.getByTestId(`bench-chart-${chart}`).getAttribute('data-points')), { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
+  }
+  await fullShot(page, 'bench-9-sweep');
+  expect(errors).toEqual([]);
+});
