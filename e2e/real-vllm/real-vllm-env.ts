@@ -1,0 +1,127 @@
+/**
+ * What the real-vLLM tests need from this machine: the .venv-vllm environment (vLLM's CPU build +
+ * NIXL, built by e2e/python/setup-envs.sh), the tiny model (e2e/real-vllm/make-tiny-model.py),
+ * vLLM's toy proxy and the .venv-tools Python that runs it. Each getter says why a piece is missing
+ * so a test file can skip with a printed reason.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { KvBlockShape } from '../../common/metrics/kv-transfer';
+import { REPO_ROOT, toyProxyPath } from '../mocker-harness';
+
+export const VLLM_VENV = path.join(REPO_ROOT, '.venv-vllm');
+export const VLLM_PYTHON = path.join(VLLM_VENV, 'bin', 'python');
+export const TOOLS_PYTHON = path.join(REPO_ROOT, '.venv-tools', 'bin', 'python');
+export const TINY_MODEL = path.join(REPO_ROOT, '.cache', 'tiny-llama');
+export const SERVED_MODEL = 'tiny-llama';
+
+/** Environment every real vLLM process gets here: small KV cache, no thread pinning on a shared 2-core box, nothing phoned home. */
+export const CPU_ENV: Record<string, string> = {
+  VLLM_CPU_KVCACHE_SPACE: '1',
+  VLLM_CPU_OMP_THREADS_BIND: 'nobind',
+  VLLM_NO_USAGE_STATS: '1',
+  DO_NOT_TRACK: '1',
+  HF_HUB_OFFLINE: '1',
+};
+
+/** Why the real vLLM cannot run here, or null. */
+export function realVllmSkipReason(): string | null {
+  if (!fs.existsSync(VLLM_PYTHON) || !fs.existsSync(path.join(VLLM_VENV, '.handoff-stamp'))) {
+    return '.venv-vllm is not built (run e2e/python/setup-envs.sh; .ci/run does when PyPI is reachable)';
+  }
+  if (!fs.existsSync(path.join(TINY_MODEL, '.handoff-stamp'))) {
+    return `the tiny model is not built (${VLLM_PYTHON} e2e/real-vllm/make-tiny-model.py; setup-envs.sh does it)`;
+  }
+  return null;
+}
+
+/** Why vLLM's toy proxy cannot run here, or null. */
+export function toyProxySkipReason(): string | null {
+  if (!fs.existsSync(TOOLS_PYTHON)) return '.venv-tools is not built (run e2e/python/setup-envs.sh)';
+  if (!toyProxyPath()) return "vLLM's toy_proxy_server.py was not fetched into .cache (run e2e/python/setup-envs.sh)";
+  return null;
+}
+
+const HfConfig = z.object({
+  num_hidden_layers: z.int().positive(),
+  num_attention_heads: z.int().positive(),
+  num_key_value_heads: z.int().positive(),
+  hidden_size: z.int().positive(),
+  head_dim: z.int().positive().optional(),
+  dtype: z.string().optional(),
+  torch_dtype: z.string().optional(),
+});
+
+const DTYPE_BYTES: Record<string, number> = { bfloat16: 2, float16: 2, float32: 4 };
+
+/** The KV block shape of the tiny model, from its config.json, for a given block size and TP. */
+export function tinyModelKvShape(blockSize: number, tp = 1): KvBlockShape {
+  const c = HfConfig.parse(JSON.parse(fs.readFileSync(path.join(TINY_MODEL, 'config.json'), 'utf8')));
+  const dtype = c.dtype ?? c.torch_dtype ?? 'bfloat16';
+  const dtypeBytes = DTYPE_BYTES[dtype];
+  if (dtypeBytes === undefined) throw new Error(`unexpected dtype ${dtype} in the tiny model's config.json`);
+  return {
+    layers: c.num_hidden_layers,
+    blockSize,
+    kvHeads: c.num_key_value_heads,
+    headDim: c.head_dim ?? c.hidden_size / c.num_attention_heads,
+    dtypeBytes,
+    tp,
+  };
+}
+
+function pyvenvCfg(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of fs.readFileSync(path.join(VLLM_VENV, 'pyvenv.cfg'), 'utf8').split('\n')) {
+    const m = /^\s*([\w-]+)\s*=\s*(.*?)\s*$/.exec(line);
+    if (m) out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+function sitePackages(): string {
+  const lib = path.join(VLLM_VENV, 'lib');
+  const py = fs.readdirSync(lib).find((d) => /^python3\.\d+$/.test(d));
+  if (!py) throw new Error(`no lib/python3.X in ${VLLM_VENV}`);
+  return path.join(lib, py, 'site-packages');
+}
+
+/**
+ * Another user (the loopback sshd test user) cannot run .venv-vllm directly: its interpreter is a
+ * symlink into root's private home (pyenv). This builds, in `dir`, a virtual environment that
+ * user can run: a system CPython of the same minor version (same ABI), the .venv-vllm packages
+ * through a .pth file, and a `vllm` console script. Host discovery then finds it like any
+ * ~/.venv* (it reports the vllm and nixl versions from the shared site-packages).
+ * Returns the interpreter path, or throws saying why no suitable interpreter exists.
+ */
+export function makeSharedVllmEnv(dir: string, owner: { uid: number; gid: number; user: string }): string {
+  const cfg = pyvenvCfg();
+  const minor = /^(\d+\.\d+)/.exec(cfg['version'] ?? cfg['version_info'] ?? '')?.[1];
+  if (!minor) throw new Error(`cannot read the Python version from ${VLLM_VENV}/pyvenv.cfg`);
+  const candidates = [cfg['executable'], `/usr/bin/python${minor}`, `/usr/local/bin/python${minor}`].filter((p): p is string => !!p);
+  const base = candidates.find((p) => {
+    const r = spawnSync('runuser', ['-u', owner.user, '--', p, '-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' });
+    return r.status === 0 && r.stdout.trim() === minor;
+  });
+  if (!base) throw new Error(`no Python ${minor} that user ${owner.user} may run (tried ${candidates.join(', ')}); install python${minor} system-wide`);
+
+  const bin = path.join(dir, 'bin');
+  const site = path.join(dir, 'lib', `python${minor}`, 'site-packages');
+  fs.mkdirSync(bin, { recursive: true });
+  fs.mkdirSync(site, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'pyvenv.cfg'), `home = ${path.dirname(base)}\ninclude-system-site-packages = false\nversion = ${minor}\n`);
+  fs.symlinkSync(base, path.join(bin, 'python'));
+  fs.symlinkSync('python', path.join(bin, 'python3'));
+  fs.writeFileSync(path.join(site, 'handoff-real-vllm.pth'), sitePackages() + '\n');
+  const python = path.join(bin, 'python');
+  // The `if __name__` guard matters: vLLM's engine processes start with multiprocessing's spawn,
+  // which re-imports the main module.
+  fs.writeFileSync(path.join(bin, 'vllm'), `#!${python}\nimport sys\nfrom vllm.entrypoints.cli.main import main\nif __name__ == "__main__":\n    sys.exit(main())\n`, { mode: 0o755 });
+  for (const p of [dir, bin, path.join(dir, 'lib'), path.dirname(site), site, path.join(dir, 'pyvenv.cfg'), path.join(site, 'handoff-real-vllm.pth'), path.join(bin, 'vllm')]) {
+    fs.chownSync(p, owner.uid, owner.gid);
+  }
+  for (const l of ['python', 'python3']) fs.lchownSync(path.join(bin, l), owner.uid, owner.gid);
+  return python;
+}
