@@ -2,7 +2,8 @@
  * Issue 8's figure: the HTML report of a 10,000-request run is < 2 MB and is generated in < 2 s.
  * The run is written to a real run store (every chunk time of every request); the time is the
  * whole reports.export task from a fresh controller (reading run.json, summary.json and
- * requests.jsonl, building the chart series, rendering, redacting, writing). The baseline is
+ * requests.jsonl, building the chart series, rendering, redacting, writing), first with no chart
+ * cache and then with the run view's series.json. The baseline is
  * JSON.stringify of the same run record (run.json, requests, samples), in time and in bytes.
  */
 import fs from 'node:fs/promises';
@@ -53,13 +54,16 @@ export async function benchReportHtml(): Promise<BenchRow[]> {
       baselineRuns.push(performance.now() - t0);
       baselineBytes = Buffer.byteLength(s);
     }
+    // The first export reads every record; later ones find the run view's chart cache (series.json).
     const runs: Array<{ ms: number; bytes: number }> = [];
-    for (let i = 0; i < 3; i++) runs.push(await exportOnce(home, path.join(home, `report-${i}.html`)));
+    for (let i = 0; i < 4; i++) runs.push(await exportOnce(home, path.join(home, `report-${i}.html`)));
+    const cold = runs.shift()!;
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const load = os.loadavg()[0]!.toFixed(1);
     return [
       { figure: `HTML report of a ${REQUESTS.toLocaleString('en-US')}-request run: size`, value: runs[0]!.bytes / 1e6, unit: 'MB', goal: '< 2 MB', baseline: baselineBytes / 1e6, baselineLabel: 'JSON.stringify of the run record (MB)' },
-      { figure: `HTML report of a ${REQUESTS.toLocaleString('en-US')}-request run: export time (median of 3, fresh controller; load ${load})`, value: median(runs.map((r) => r.ms)) / 1000, unit: 's', goal: '< 2 s', baseline: median(baselineRuns) / 1000, baselineLabel: 'JSON.stringify of the run record (s)' },
+      { figure: `HTML report of a ${REQUESTS.toLocaleString('en-US')}-request run: first export, records read (load ${load})`, value: cold.ms / 1000, unit: 's', goal: '< 2 s', baseline: median(baselineRuns) / 1000, baselineLabel: 'JSON.stringify of the run record (s)' },
+      { figure: `HTML report of a ${REQUESTS.toLocaleString('en-US')}-request run: later exports, chart cache (median of 3, fresh controller)`, value: median(runs.map((r) => r.ms)) / 1000, unit: 's', goal: '< 2 s', baseline: median(baselineRuns) / 1000, baselineLabel: 'JSON.stringify of the run record (s)' },
     ];
   } finally {
     await fs.rm(home, { recursive: true, force: true });

@@ -64,6 +64,7 @@ export interface CollectedReport {
 
 const MIME: Record<string, string> = { '.html': 'text/html', '.pdf': 'application/pdf', '.csv': 'text/csv', '.gz': 'application/gzip', '.json': 'application/json' };
 const READ_MAX_BYTES = 256 * 1024 * 1024;
+const DERIVED_FILES = new Set(['series.json']);
 
 const STAMP = () => new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '').replace('T', '-');
 
@@ -256,6 +257,8 @@ export class ReportService {
       const run = l.report.run;
       const dir = `runs/${run.id}`;
       for (const f of l.detail.files) {
+        // Derived caches (the run view's packed chart data) are rebuilt from the records on demand.
+        if (DERIVED_FILES.has(f.path)) continue;
         const abs = path.join(l.detail.dir!, ...f.path.split('/'));
         if (f.path === RUN_FILES.runJson) {
           entries.push({ path: `${dir}/${f.path}`, data: redactExportText(JSON.stringify(redactForExport(l.raw), null, 2) + '\n') });
