@@ -308,7 +308,7 @@ export function createMockerServer(d: ServerDeps): http.Server {
           }
           done = true;
           if (ev.finishReason === 'abort') return void queue(res, '', true);
-          out += writer.final(ev.text, ev.finishReason, ev.stopReason, usage);
+          out += writer.final(ev.text, ev.finishReason, ev.stopReason, usage, !includeUsage);
           if (includeUsage) out += writer.usageChunk(usageFor(er));
           queue(res, out + 'data: [DONE]\n\n', true);
         },

@@ -288,9 +288,15 @@ export class ChunkWriter {
     return `data: ${usage ? this.withUsage(body, usage) : body}\n\n`;
   }
 
-  final(text: string, finishReason: string, stopReason: string | null, usage?: Usage): string {
-    const body = this.body(JSON.stringify(text), finishReason, stopReason);
-    return `data: ${usage ? this.withUsage(body, usage) : body}\n\n`;
+  /**
+   * The chunk with the finish reason. vLLM 0.32 stamps system_fingerprint on it when no usage chunk
+   * follows (`stampFingerprint`), as the real server's streams show; otherwise the usage chunk has it.
+   */
+  final(text: string, finishReason: string, stopReason: string | null, usage?: Usage, stampFingerprint = false): string {
+    let body = this.body(JSON.stringify(text), finishReason, stopReason);
+    if (usage) body = this.withUsage(body, usage);
+    if (stampFingerprint && this.ident.systemFingerprint !== null) body = `${body.slice(0, -1)},"system_fingerprint":${JSON.stringify(this.ident.systemFingerprint)}}`;
+    return `data: ${body}\n\n`;
   }
 
   usageChunk(usage: Usage): string {

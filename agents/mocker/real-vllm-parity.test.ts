@@ -42,6 +42,25 @@ describe('mocker answers like the real vLLM 0.32', () => {
     expect(chat.json['id']).toMatch(/^chatcmpl-[0-9a-f]{16}$/);
   });
 
+  it('stamps system_fingerprint on the finishing stream chunk when no usage chunk follows, and only on the usage chunk when one does', async () => {
+    for (const path of ['/v1/completions', '/v1/chat/completions']) {
+      const body = path.endsWith('chat/completions') ? { messages: [{ role: 'user', content: 'hi' }] } : { prompt: 'hi' };
+      const chunks = async (extra: Record<string, unknown>) => {
+        const r = await fetch(`${m.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, max_tokens: 3, stream: true, ...extra }) });
+        return (await r.text())
+          .split('\n\n')
+          .filter((e) => e.startsWith('data: {'))
+          .map((e) => JSON.parse(e.slice(6)) as Record<string, unknown>);
+      };
+      const plain = await chunks({});
+      expect(plain.at(-1)!['system_fingerprint'], path).toMatch(/^vllm-/);
+      expect(plain.slice(0, -1).every((c) => !('system_fingerprint' in c)), path).toBe(true);
+      const withUsage = await chunks({ stream_options: { include_usage: true } });
+      expect(withUsage.at(-2)!['system_fingerprint'], path).toBeUndefined();
+      expect(withUsage.at(-1)!['system_fingerprint'], path).toMatch(/^vllm-/);
+    }
+  });
+
   it('answers an unknown route and a wrong method with FastAPI’s own {"detail": …} bodies', async () => {
     const nope = await fetch(`${m.url}/v1/nothing`);
     expect(nope.status).toBe(404);

@@ -79,8 +79,11 @@ def main() -> int:
 
         check(f"response:{name}", resp)
 
-    def rebuild_chunk(kind, c, first):
-        """What vLLM's serving code would build for the values in chunk `c`."""
+    def rebuild_chunk(kind, c, first, usage_follows):
+        """What vLLM's serving code would build for the values in chunk `c`.
+
+        vLLM stamps system_fingerprint on the chunk with the finish reason when no usage chunk
+        follows (include_usage off); otherwise only the usage chunk carries it."""
         if not c["choices"]:
             u = c["usage"]
             usage = UsageInfo(prompt_tokens=u["prompt_tokens"], completion_tokens=u["completion_tokens"], total_tokens=u["total_tokens"])
@@ -111,6 +114,8 @@ def main() -> int:
                 finish_reason=ch["finish_reason"], stop_reason=ch["stop_reason"], token_ids=None,
             )
             chunk = ChatCompletionStreamResponse(id=c["id"], object="chat.completion.chunk", created=c["created"], choices=[choice], model=c["model"])
+        if ch["finish_reason"] is not None and not usage_follows:
+            chunk.system_fingerprint = c.get("system_fingerprint")
         if "usage" in c:
             u = c["usage"]
             chunk.usage = UsageInfo(prompt_tokens=u["prompt_tokens"], completion_tokens=u["completion_tokens"], total_tokens=u["total_tokens"], **({"completion_tokens_details": None} if kind == "chat" else {}))
@@ -121,7 +126,8 @@ def main() -> int:
             def chunk_check(s=s, c=c, i=i):
                 cls = ChatCompletionStreamResponse if s["kind"] == "chat" else CompletionStreamResponse
                 cls.model_validate(c)
-                return ordered_equal(c, rebuild_chunk(s["kind"], c, i == 0))
+                usage_follows = any(not x["choices"] for x in s["chunks"])
+                return ordered_equal(c, rebuild_chunk(s["kind"], c, i == 0, usage_follows))
 
             check(f"chunk:{name}[{i}]", chunk_check)
 
