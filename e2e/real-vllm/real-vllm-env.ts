@@ -26,11 +26,18 @@ export const CPU_ENV: Record<string, string> = {
   HF_HUB_OFFLINE: '1',
 };
 
-/** Why the real vLLM cannot run here, or null. */
-export function realVllmSkipReason(): string | null {
+/** Why .venv-vllm (vLLM's CPU build) is not usable here, or null. */
+export function vllmVenvSkipReason(): string | null {
   if (!fs.existsSync(VLLM_PYTHON) || !fs.existsSync(path.join(VLLM_VENV, '.handoff-stamp'))) {
     return '.venv-vllm is not built (run e2e/python/setup-envs.sh; .ci/run does when PyPI is reachable)';
   }
+  return null;
+}
+
+/** Why the real vLLM cannot serve the tiny model here, or null. */
+export function realVllmSkipReason(): string | null {
+  const venv = vllmVenvSkipReason();
+  if (venv) return venv;
   if (!fs.existsSync(path.join(TINY_MODEL, '.handoff-stamp'))) {
     return `the tiny model is not built (${VLLM_PYTHON} e2e/real-vllm/make-tiny-model.py; setup-envs.sh does it)`;
   }

@@ -9,7 +9,7 @@ import { parseDeploymentSpecText, planDeployment, type DeploymentPlan, type Plan
 import { AGENT_COMMAND, hostFacts, vllmPython } from '../../common/deployment/testing-hosts';
 import type { HostInfo } from '../../common/host';
 import { REPO_ROOT } from '../mocker-harness';
-import { TINY_MODEL, VLLM_PYTHON, realVllmSkipReason } from './real-vllm-env';
+import { TINY_MODEL, VLLM_PYTHON, vllmVenvSkipReason } from './real-vllm-env';
 import { aggregatedSpec, disaggregatedSpec } from './real-vllm-specs';
 
 /**
@@ -19,7 +19,7 @@ import { aggregatedSpec, disaggregatedSpec } from './real-vllm-specs';
  * vLLM reads. Nothing is started: e2e/real-vllm/check-serve-args.py only parses.
  */
 
-const skip = realVllmSkipReason();
+const skip = vllmVenvSkipReason();
 if (skip) console.warn(`skipping the vLLM argument check: ${skip}`);
 
 const CHECKER = path.join(REPO_ROOT, 'e2e', 'real-vllm', 'check-serve-args.py');
