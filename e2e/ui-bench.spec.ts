@@ -151,7 +151,13 @@ test.beforeAll(async () => {
 
 test.afterAll(async () => {
   for (const id of deployed) await api('deployments.teardown', { id }).catch(() => undefined);
-  await ui?.close();
+  try {
+    await ui?.close();
+  } catch {
+    // The local agent may still be removing a stopped deployment's files while the home is deleted.
+    await new Promise((r) => setTimeout(r, 1000));
+    await fs.rm(ui.home, { recursive: true, force: true });
+  }
   await restoreEnv();
 });
 
@@ -221,7 +227,12 @@ test('runs the seed preset from the UI against a simulated deployment and shows 
   }
   // 40 requests: the histogram has bars and the CDF ends at 100 %.
   await expect(page.getByTestId('bench-chart-histogram-ttft').locator('.recharts-bar-rectangle').first()).toBeVisible();
-  await expect(page.getByTestId('run-charts-kv')).toBeVisible();
+  // Per-block KV-transfer latency of the decode worker, with the fabric figure the mocker models.
+  const kvRun = page.locator('[data-testid^="kv-transfer-run-"]').first();
+  await expect(kvRun).toBeVisible();
+  expect(Number(await kvRun.getAttribute('data-value'))).toBeGreaterThan(0);
+  await expect(page.getByTestId('kv-transfer-fabric')).toContainText('µs');
+  await expect(page.getByTestId('bench-chart-kv-transfer').locator('.recharts-reference-line')).toHaveCount(1);
   await fullShot(page, 'bench-3-run-view');
   await page.getByTestId('dist-metric-itl').click();
   await expect(page.getByTestId('bench-chart-histogram-itl').locator('svg.recharts-surface').first()).toBeVisible();
@@ -266,6 +277,19 @@ test('imports AIPerf results by drag and drop and GenAI-Perf results by the file
   await expect(page.getByTestId(detail.import!.disagreements.length ? 'import-disagreements-0' : 'import-agrees-0')).toBeVisible();
   await expect(page.getByTestId(`run-${imported}-imported`)).toBeVisible();
   await page.screenshot({ path: screenshotPath('bench-5-import-report') });
+
+  // The same records with a CSV whose ITL average was edited: the disagreement is listed.
+  const edited = csv.replace(/^Inter Token Latency \(ms\),27\.76,/m, 'Inter Token Latency (ms),29.00,');
+  expect(edited).not.toBe(csv);
+  await dropFiles(page, 'import-drop-zone', [
+    { name: 'profile_export.jsonl', text: jsonl },
+    { name: 'profile_export_aiperf.csv', text: edited },
+  ]);
+  await expect(page.getByTestId('import-disagreements-0')).toHaveAttribute('data-count', '1', { timeout: 60_000 });
+  const row = page.getByTestId('import-disagreements-table-0').getByTestId('disagreement-itlMs-avg');
+  await expect(row.locator('td').nth(2)).toHaveText('29');
+  await expect(row.locator('td').nth(3)).toHaveText(/^27\.7\d+$/);
+  await page.screenshot({ path: screenshotPath('bench-5b-import-disagreement') });
 
   // The file picker, with the GenAI-Perf summary (no per-request records).
   await page.getByTestId('import-file-input').setInputFiles(path.join(FIXTURES, 'genai-perf/profile_export_genai_perf.json'));
@@ -314,6 +338,32 @@ test('compares the disaggregated with the aggregated run and puts the verdict fi
   await expect(page.getByTestId('compare-workload')).toHaveAttribute('data-same', 'false');
   await expect(page.locator('[data-testid^="workload-diff-"][data-blocking="true"]').first()).toBeVisible();
   await page.screenshot({ path: screenshotPath('bench-8-compare-mismatch') });
+  expect(errors).toEqual([]);
+});
+
+test('cancelling a running benchmark from its progress keeps what it recorded as a partial run', async ({ page }) => {
+  test.setTimeout(180_000);
+  const errors = watchPage(page);
+  await open(page);
+  await page.getByTestId('nav-benchmarks').click();
+  await page.getByTestId('runs-new').click();
+  const list = await api<Deployment[]>('deployments.list');
+  await page.getByTestId('bench-deployment').selectOption(list.find((d) => d.name === 'bench-agg')!.id);
+  await page.getByTestId('bench-preset-custom').locator('input').check();
+  await page.getByTestId('bench-requestCount').fill('400');
+  await page.getByTestId('bench-warmupRequestCount').fill('0');
+  await page.getByTestId('bench-load').fill('4');
+  await page.getByTestId('bench-start').click();
+  await expect(page.getByTestId('bench-live-phase')).toHaveText('profiling', { timeout: 60_000 });
+  await expect.poll(async () => Number(((await page.getByTestId('bench-live-done').textContent()) ?? '0').split('/')[0]), { timeout: 60_000 }).toBeGreaterThan(0);
+  await page.getByTestId('task-cancel').click();
+  await expect(page.getByTestId('task-progress')).toHaveAttribute('data-state', 'cancelled', { timeout: 60_000 });
+  const runId = ((await page.getByTestId('bench-live').getAttribute('data-run-id')) ?? '').trim();
+  await expect.poll(async () => (await api<Array<{ id: string; status: string }>>('runs.list')).find((r) => r.id === runId)?.status, { timeout: 60_000 }).toBe('partial');
+  await page.screenshot({ path: screenshotPath('bench-10-cancelled') });
+  await page.getByTestId(`bench-open-run-${runId}`).click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'partial');
+  expect(Number(await page.getByTestId('kpi-requests').getAttribute('data-value'))).toBeLessThan(400);
   expect(errors).toEqual([]);
 });
 

@@ -17,26 +17,33 @@ export interface DistributionProps {
   color?: string;
   /** Vertical markers, e.g. an SLO. */
   markers?: ReadonlyArray<{ x: number; label: string }>;
+  /** What one value is: `requests` (default) or `sampling intervals`. */
+  what?: string;
 }
 
 /** How many requests fall in each equal-width range of the metric (at most HISTOGRAM_BINS bars). */
-export const HistogramChart = memo(function HistogramChart({ metric, label, unit, sorted, color = benchColor(0), markers = [] }: DistributionProps) {
+export const HistogramChart = memo(function HistogramChart({ metric, label, unit, sorted, color = benchColor(0), markers = [], what = 'requests' }: DistributionProps) {
   const h = useMemo(() => histogram(sorted, HISTOGRAM_BINS), [sorted]);
-  // Markers (an SLO, the fabric figure) widen the axis so they are drawn even outside the data.
-  const domain = useMemo<[number, number]>(() => {
-    if (!h.bins.length) return [0, 1];
-    const xs = [h.bins[0]!.x0, h.bins[h.bins.length - 1]!.x1, ...markers.map((m) => m.x)];
-    return [Math.min(...xs), Math.max(...xs)];
-  }, [h, markers]);
+  const domain = useMemo<[number, number]>(() => (h.bins.length ? [h.bins[0]!.x0, h.bins[h.bins.length - 1]!.x1] : [0, 1]), [h]);
   const tick = useMemo(() => unitTicks(domain[0], domain[1], unit), [domain, unit]);
+  // A marker far outside the data would squeeze every bar to a hairline: it is named instead.
+  const inside = markers.filter((m) => m.x >= domain[0] && m.x <= domain[1]);
+  const outside = markers.filter((m) => !inside.includes(m));
   return (
     <BenchChartFrame
       id={`histogram-${metric}`}
       title={`${label}: histogram`}
       help={
         <>
-          Requests per {unit} range, {h.total.toLocaleString('en-US')} requests
-          {h.overflow ? <span data-testid={`bench-chart-histogram-${metric}-overflow`}> · {h.overflow.toLocaleString('en-US')} beyond the last bar (far tail)</span> : null}.
+          {what[0]!.toUpperCase() + what.slice(1)} per {unit} range, {h.total.toLocaleString('en-US')} {what}
+          {h.overflow ? <span data-testid={`bench-chart-histogram-${metric}-overflow`}> · {h.overflow.toLocaleString('en-US')} beyond the last bar (far tail)</span> : null}
+          {outside.map((m) => (
+            <span key={m.label} data-testid={`bench-chart-histogram-${metric}-marker-outside`}>
+              {' '}
+              · {m.label} {Number(m.x.toPrecision(3))} {unit}: {m.x < domain[0] ? 'below' : 'above'} every value
+            </span>
+          ))}
+          .
         </>
       }
       points={h.bins.length}
@@ -48,7 +55,7 @@ export const HistogramChart = memo(function HistogramChart({ metric, label, unit
           <XAxis dataKey="x" type="number" domain={domain} tick={AXIS_TICK} tickFormatter={tick} allowDataOverflow />
           <YAxis tick={AXIS_TICK} width={46} allowDecimals={false} />
           <Tooltip isAnimationActive={false} labelFormatter={(v) => `around ${tick(Number(v))}`} />
-          {markers.map((m) => (
+          {inside.map((m) => (
             <ReferenceLine key={m.label} x={m.x} stroke="#c2372f" strokeDasharray="4 3" label={{ value: m.label, fontSize: 10, position: 'insideTopRight' }} />
           ))}
           <Bar dataKey="count" name="requests" fill={color} isAnimationActive={false} animationDuration={0} />

@@ -59,8 +59,10 @@ describe('bench downsampling', () => {
     expect(h.bins[h.bins.length - 1]!.x1).toBeLessThan(200);
   });
 
-  it('draws a constant sample as one bar', () => {
-    expect(histogram(Float64Array.of(7, 7, 7)).bins).toEqual([{ x0: 7, x1: 7, x: 7, count: 3 }]);
+  it('draws a constant sample as one bar of visible width', () => {
+    expect(histogram(Float64Array.of(200, 200, 200)).bins).toEqual([{ x0: 199, x1: 201, x: 200, count: 3 }]);
+    expect(histogram(Float64Array.of(0)).bins).toEqual([{ x0: -0.5, x1: 0.5, x: 0, count: 1 }]);
+    expect(histogram(Float64Array.of(5.86461, 5.864612, 5.864615)).bins).toHaveLength(1);
   });
 
   it('gives a CDF from the minimum to the maximum at 100 %', () => {

@@ -143,7 +143,11 @@ export function histogram(sorted: ArrayLike<number>, bins = 40): Histogram {
   const max = sorted[n - 1]!;
   const p995 = sorted[Math.min(n - 1, Math.floor(0.995 * (n - 1)))]!;
   const upper = max - min > 4 * (p995 - min) && p995 > min ? p995 : max;
-  if (upper === min) return { bins: [{ x0: min, x1: min, x: min, count: n }], overflow: 0, total: n };
+  if (upper - min <= 1e-4 * Math.abs(upper)) {
+    // Every value the same (to 0.01 %, float noise of a ratio): one bar of a visible width around it.
+    const half = Math.abs(min) * 0.005 || 0.5;
+    return { bins: [{ x0: min - half, x1: min + half, x: min, count: n }], overflow: 0, total: n };
+  }
   const width = (upper - min) / bins;
   const out: HistogramBin[] = Array.from({ length: bins }, (_, i) => ({ x0: min + i * width, x1: min + (i + 1) * width, x: min + (i + 0.5) * width, count: 0 }));
   let overflow = 0;

@@ -89,7 +89,7 @@ export const KvTransferCharts = memo(function KvTransferCharts({ sources, fabric
           </LineChart>
         </ResponsiveContainer>
       </BenchChartFrame>
-      {pooled.length ? <HistogramChart metric="kv-transfer" label="KV transfer per block" unit="µs" sorted={pooled} color={benchColor(2)} markers={markers} /> : null}
+      {pooled.length ? <HistogramChart metric="kv-transfer" label="KV transfer per block" unit="µs" sorted={pooled} color={benchColor(2)} markers={markers} what="sampling intervals" /> : null}
     </>
   );
 });

@@ -1,6 +1,7 @@
 import { memo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { AXIS_TICK, BenchChartFrame, CHART_HEIGHT, CHART_MARGIN, benchColor } from './bench-chart-frame';
+import { unitTicks } from './bench-ticks';
 
 const PCTS = ['p1', 'p5', 'p10', 'p25', 'p50', 'p75', 'p90', 'p95', 'p99'] as const;
 
@@ -11,7 +12,6 @@ export interface PercentileLine {
   stats: Record<string, number> | undefined;
 }
 
-const fmtMsTick = (v: number): string => (v >= 1000 ? `${(v / 1000).toFixed(1)} s` : v >= 10 ? `${Math.round(v)}` : v.toFixed(1));
 
 /**
  * TTFT (left axis) and ITL (right axis) at p1…p99 of one run, from the run's statistics (numpy
@@ -44,9 +44,9 @@ export const PercentileChart = memo(function PercentileChart({ lines, id = 'perc
               yAxisId={l.key}
               orientation={i === 0 ? 'left' : 'right'}
               tick={AXIS_TICK}
-              tickFormatter={fmtMsTick}
-              width={46}
-              label={{ value: `${l.label} ms`, angle: -90, position: i === 0 ? 'insideLeft' : 'insideRight', fontSize: 10, fill: benchColor(i) }}
+              tickFormatter={unitTicks(0, Math.max(0, ...PCTS.map((p) => l.stats?.[p] ?? 0)), 'ms')}
+              width={54}
+              label={{ value: l.label, angle: -90, position: i === 0 ? 'insideLeft' : 'insideRight', fontSize: 10, fill: benchColor(i) }}
             />
           ))}
           <Tooltip isAnimationActive={false} formatter={(v) => (typeof v === 'number' ? `${v.toFixed(2)} ms` : String(v))} />

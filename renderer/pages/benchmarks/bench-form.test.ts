@@ -41,3 +41,17 @@ describe('new benchmark form', () => {
     expect(toolAvailability(sampleHost('gpu2'))['genai-perf'].detail).toBe('gpu2 has not been checked yet');
   });
 });
+
+describe('number formats', () => {
+  it('tells close figures apart in tables and shows counts without decimals', async () => {
+    const { formatNumber, formatPrecise, formatMs, formatSignedPct } = await import('./bench-format');
+    expect(formatPrecise(27.761234567)).toBe('27.7612');
+    expect(formatPrecise(1234.5678)).toBe('1,234.57');
+    expect(formatNumber(40)).toBe('40');
+    expect(formatNumber(4.127)).toBe('4.13');
+    expect(formatMs(1350)).toBe('1.35 s');
+    expect(formatMs(0.0056)).toBe('5.6 µs');
+    expect(formatSignedPct(-41.2)).toBe('\u221241%');
+    expect(formatSignedPct(0.01)).toBe('0%');
+  });
+});

@@ -11,6 +11,12 @@ export function formatNumber(v: number | null | undefined): string {
   return v.toPrecision(3);
 }
 
+/** Six significant digits, for tables where two close figures must be told apart: `27.7612`, `1,234.57`. */
+export function formatPrecise(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  return Number(v.toPrecision(6)).toLocaleString('en-US', { maximumFractionDigits: 6 });
+}
+
 /** Milliseconds as people read latencies: `1.23 s`, `120 ms`, `18.4 ms`, `0.52 ms`, `5.6 µs`. */
 export function formatMs(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';

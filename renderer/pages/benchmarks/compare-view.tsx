@@ -55,12 +55,12 @@ function WorkloadSection({ check, aLabel, bLabel }: { check: WorkloadCheck; aLab
             </tr>
           </thead>
           <tbody>
-            {check.differences.map((d) => (
+            {[...check.differences].sort((x, y) => Number(y.blocking) - Number(x.blocking)).map((d) => (
               <tr key={d.field} data-testid={`workload-diff-${d.field}`} data-blocking={d.blocking ? 'true' : 'false'}>
                 <td>{d.label}</td>
                 <td className="mono">{d.a === null ? 'not recorded' : String(d.a)}</td>
                 <td className="mono">{d.b === null ? 'not recorded' : String(d.b)}</td>
-                <td className={d.blocking ? 'delta-worse small' : 'muted small'}>{d.blocking ? 'not comparable' : 'noted'}</td>
+                <td className={d.blocking ? 'delta-worse small' : 'muted small'}>{d.blocking ? 'not comparable' : 'differs, not blocking'}</td>
               </tr>
             ))}
           </tbody>

@@ -1,6 +1,6 @@
 import { metricInfo, type MetricKey } from '../../../common/metrics/metric-keys';
 import type { ImportDisagreement } from '../../../common/run-view';
-import { formatNumber, formatSignedPct } from './bench-format';
+import { formatPrecise, formatSignedPct } from './bench-format';
 
 function metricLabel(metric: string): { label: string; unit: string } {
   // metricInfo answers undefined (typed as found) for a name outside the table.
@@ -31,8 +31,8 @@ export function DisagreementsTable({ rows, testId }: { rows: readonly ImportDisa
                   {m.label} <span className="muted small">{m.unit}</span>
                 </td>
                 <td className="mono">{d.stat}</td>
-                <td className="num mono">{formatNumber(d.reported)}</td>
-                <td className="num mono">{formatNumber(d.recomputed)}</td>
+                <td className="num mono">{formatPrecise(d.reported)}</td>
+                <td className="num mono">{formatPrecise(d.recomputed)}</td>
                 <td className="num mono">{d.relDiff === null ? '—' : formatSignedPct(d.relDiff * 100)}</td>
               </tr>
             );

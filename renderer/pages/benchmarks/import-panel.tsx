@@ -17,7 +17,7 @@ interface Outcome {
 function ImportReportView({ report, run, index }: { report: ImportReport; run: RunSummary | undefined; index: number }) {
   const navigate = useApp((s) => s.navigate);
   return (
-    <div className="callout callout-ok import-report" data-testid={`import-report-${index}`} data-run-id={report.runId}>
+    <div className={`callout ${report.disagreements.length ? 'callout-warn' : 'callout-ok'} import-report`} data-testid={`import-report-${index}`} data-run-id={report.runId}>
       <div className="callout-title">
         Imported {report.tool} run{' '}
         <a

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { SEED_PRESET, type BenchTool } from '../../../common/bench-rpc';
 import type { ErrorPayload } from '../../../common/errors';
 import type { RunLive } from '../../../common/run-view';
@@ -16,7 +16,8 @@ const TOOLS: Array<{ id: BenchTool; label: string }> = [
   { id: 'aiperf', label: 'AIPerf' },
 ];
 
-/** How often the live figures of a running benchmark are asked for. */
+/** How often the live figures of a running benchmark are asked for, at most and at least. */
+const LIVE_MIN_MS = 400;
 const LIVE_POLL_MS = 1000;
 
 function Field(props: { id: keyof BenchForm; label: string; value: string; onChange: (v: string) => void; error?: string | undefined; help?: string; disabled?: boolean; width?: number }) {
@@ -36,27 +37,37 @@ function Field(props: { id: keyof BenchForm; label: string; value: string; onCha
 }
 
 /** The live figures of the run in progress, from its host (runs.get while it runs). */
-function LiveSnapshot({ runIds, taskRunning }: { runIds: string[]; taskRunning: boolean }) {
+function LiveSnapshot({ runIds, taskId, taskRunning }: { runIds: string[]; taskId: string; taskRunning: boolean }) {
   const runs = useApp((s) => s.runs);
   const connected = useApp((s) => s.connection.state === 'open');
   const loadRun = useApp((s) => s.loadRun);
+  // The task moves with every progress report from the host: a cue to ask for the figures.
+  const cue = useApp((s) => s.tasks[taskId]?.steps.map((st) => st.detail ?? '').join('|') ?? '');
   const [live, setLive] = useState<{ id: string; progress: RunLive } | null>(null);
   const current = runIds.find((id) => runs.find((r) => r.id === id)?.status === 'running') ?? null;
+  const last = useRef(0);
+  const ask = useRef<() => void>(() => undefined);
   useEffect(() => {
-    if (!taskRunning || !connected || !current) return;
+    if (!taskRunning || !connected || !current) {
+      ask.current = () => undefined;
+      return;
+    }
     let gone = false;
-    const tick = (): void => {
+    ask.current = (): void => {
+      if (Date.now() - last.current < LIVE_MIN_MS) return;
+      last.current = Date.now();
       void loadRun(current).then((r) => {
         if (!gone && r.ok && r.value.summary.progress) setLive({ id: current, progress: r.value.summary.progress });
       });
     };
-    tick();
-    const t = setInterval(tick, LIVE_POLL_MS);
+    ask.current();
+    const t = setInterval(() => ask.current(), LIVE_POLL_MS);
     return () => {
       gone = true;
       clearInterval(t);
     };
   }, [current, taskRunning, connected, loadRun]);
+  useEffect(() => ask.current(), [cue]);
   if (!live) return null;
   const p = live.progress;
   const l = p.live;
@@ -103,7 +114,7 @@ function Launched() {
   return (
     <div className="bench-launch" data-testid="bench-launch">
       <TaskProgress taskId={launch.taskId} failureHint="The record keeps what finished; open it from the run list." />
-      <LiveSnapshot runIds={launch.runIds} taskRunning={!finished} />
+      <LiveSnapshot runIds={launch.runIds} taskId={launch.taskId} taskRunning={!finished} />
       {finished ? (
         <div className="form-actions">
           {launch.group ? (
