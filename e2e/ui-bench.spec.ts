@@ -291,6 +291,10 @@ test('imports AIPerf results by drag and drop and GenAI-Perf results by the file
   await expect(row.locator('td').nth(3)).toHaveText(/^27\.7\d+$/);
   await page.screenshot({ path: screenshotPath('bench-5b-import-disagreement') });
 
+  // The directory picker: the run directory imports as one run named after it.
+  await page.getByTestId('import-directory-input').setInputFiles(path.join(FIXTURES, 'aiperf/v0.1.0-dev-run1'));
+  await expect(page.getByTestId('import-open-0')).toHaveText('v0.1.0-dev-run1', { timeout: 60_000 });
+
   // The file picker, with the GenAI-Perf summary (no per-request records).
   await page.getByTestId('import-file-input').setInputFiles(path.join(FIXTURES, 'genai-perf/profile_export_genai_perf.json'));
   await expect(page.getByTestId('import-report-0')).toContainText('summary only', { timeout: 30_000 });
@@ -381,6 +385,7 @@ test('runs a custom concurrency sweep and draws throughput against concurrency a
   await page.getByTestId('bench-load').fill('1, x');
   await page.getByTestId('bench-requestCount').fill('8');
   await page.getByTestId('bench-warmupRequestCount').fill('0');
+  await page.getByTestId('bench-slos').fill('time_to_first_token:60');
   await page.getByTestId('bench-start').click();
   await expect(page.getByTestId('bench-load-error')).toContainText('"x" is not a concurrency');
   await page.getByTestId('bench-load').fill('1, 2, 4');
@@ -394,5 +399,28 @@ test('runs a custom concurrency sweep and draws throughput against concurrency a
     await expect.poll(async () => Number(await page.getByTestId(`bench-chart-${chart}`).getAttribute('data-points')), { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
   }
   await fullShot(page, 'bench-9-sweep');
+
+  // Goodput against the SLO, and the SLO marked on the TTFT distribution.
+  await page.getByTestId('sweep-runs').locator('tbody tr').first().click();
+  await expect(page.getByTestId('kpi-goodput')).toContainText('Time to first token ≤ 60 ms');
+  expect(Number(await page.getByTestId('kpi-goodput').getAttribute('data-value'))).toBeGreaterThanOrEqual(0);
+  await expect(page.getByTestId('bench-chart-cdf-ttft').locator('.recharts-reference-line')).not.toHaveCount(0);
+
+  // The same sweep on the aggregated deployment, then the two sweeps compared point by point.
+  const agg = list.find((d) => d.name === 'bench-agg')!;
+  const pd = (await api<Array<{ id: string; group: string | null; deployment: { name: string } | null }>>('runs.list')).find((r) => r.group && r.deployment?.name === 'bench-pd')!;
+  const other = await api<{ group: string; task: { id: string } }>('runs.sweep', {
+    deployment: agg.id,
+    workload: { islMean: 256, islStddev: 0, oslMean: 16, oslStddev: 0, exactOutput: true, requestCount: 8, warmupRequestCount: 0, streaming: true, endpointType: 'chat', slos: 'time_to_first_token:60' },
+    concurrencies: [1, 2, 4],
+  });
+  await expect.poll(async () => (await api<{ state: string }>('tasks.get', { id: other.task.id })).state, { timeout: 120_000 }).toBe('succeeded');
+  await page.getByTestId('nav-benchmarks').click();
+  await page.getByTestId(`sweep-select-${other.group}`).check();
+  await page.getByTestId(`sweep-select-${pd.group}`).check();
+  await page.getByTestId('runs-compare').click();
+  await expect(page.getByTestId('compare-verdict-sentence')).toContainText(/^disaggregated over concurrency 1, 2, 4: /, { timeout: 30_000 });
+  for (const i of [0, 1, 2]) await expect(page.getByTestId(`compare-point-${i}-verdict`)).not.toBeEmpty();
+  await fullShot(page, 'bench-11-compare-sweeps');
   expect(errors).toEqual([]);
 });

@@ -1,5 +1,14 @@
+import { metricInfo, metricKeyForTag, type MetricKey } from '../../../common/metrics/metric-keys';
 import type { RunDetail } from '../../../common/run-view';
 import { formatMs, formatNumber } from './bench-format';
+
+/** `TTFT ≤ 200 ms`: an SLO as run.json keeps it (Handoff's key, or a tool's tag). */
+function sloText(name: string, value: number): string {
+  const key = ((metricInfo(name as MetricKey) as ReturnType<typeof metricInfo> | undefined) ? name : metricKeyForTag(name)) as MetricKey | undefined;
+  const info = key ? (metricInfo(key) as ReturnType<typeof metricInfo> | undefined) : undefined;
+  if (!info) return `${name} ${value}`;
+  return `${info.label} ${info.better === 'higher' ? '≥' : '≤'} ${value} ${info.unit}`;
+}
 
 export interface Kpi {
   id: string;
@@ -51,7 +60,7 @@ export function kpisOf(detail: RunDetail): Kpi[] {
       text: formatNumber(g),
       unit: 'requests/s',
       sub: `${formatNumber(num(s.goodRequestCount))} good of ${formatNumber(num(s.requestCount))} · SLOs ${Object.entries(slos)
-        .map(([k, v]) => `${k} ${v}`)
+        .map(([k, v]) => sloText(k, v))
         .join(', ')}`,
     });
   }

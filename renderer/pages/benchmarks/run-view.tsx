@@ -21,10 +21,11 @@ import { KpiCards } from './kpi-cards';
 import { RunOriginBadges, RunStatusChip } from './run-badges';
 
 type DistMetric = 'ttft' | 'itl' | 'latency';
-const DIST: Record<DistMetric, { label: string; column: 'ttftMs' | 'itlMs' | 'latencyMs'; slo: string; color: number }> = {
-  ttft: { label: 'TTFT', column: 'ttftMs', slo: 'time_to_first_token', color: 0 },
-  itl: { label: 'ITL', column: 'itlMs', slo: 'inter_token_latency', color: 1 },
-  latency: { label: 'Request latency', column: 'latencyMs', slo: 'request_latency', color: 2 },
+/** `slo`: the SLO's names in run.json (Handoff's metric key, or the tools' tag in some imports). */
+const DIST: Record<DistMetric, { label: string; column: 'ttftMs' | 'itlMs' | 'latencyMs'; slo: [string, string]; color: number }> = {
+  ttft: { label: 'TTFT', column: 'ttftMs', slo: ['ttftMs', 'time_to_first_token'], color: 0 },
+  itl: { label: 'ITL', column: 'itlMs', slo: ['itlMs', 'inter_token_latency'], color: 1 },
+  latency: { label: 'Request latency', column: 'latencyMs', slo: ['requestLatencyMs', 'request_latency'], color: 2 },
 };
 
 function Crumbs({ label }: { label: string }) {
@@ -104,7 +105,8 @@ export function RunCharts({ detail, series }: { detail: RunDetail; series: Packe
   const req = useMemo(() => (series.requests ? decodeRequestColumns(series.requests) : null), [series.requests]);
   const dist = DIST[metric];
   const sorted = useMemo(() => sortedValues(req ? req[dist.column] : new Float32Array(0)), [req, dist.column]);
-  const slo = detail.run?.workload.goodput?.[dist.slo];
+  const goodput = detail.run?.workload.goodput;
+  const slo = goodput?.[dist.slo[0]] ?? goodput?.[dist.slo[1]];
   const markers = useMemo(() => (slo !== undefined ? [{ x: slo, label: `SLO ${slo} ms` }] : []), [slo]);
   const d = detail.metrics?.distributions;
   const percentileLines = useMemo<PercentileLine[]>(
