@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { HostInfo } from './host';
 import { DeployMethods, DeployNotifications } from './deploy-rpc';
 import { BenchMethods, BenchNotifications } from './bench-rpc';
+import { ProbeMethods, ProbeNotifications } from './kv/fabric-probe';
 
 /**
  * Every agent RPC method and notification, with its param and result schemas. Both ends import
@@ -34,6 +35,7 @@ export const AgentMethods = {
   'host.info': { params: z.object({ refresh: z.boolean().optional() }).optional(), result: HostInfo },
   ...DeployMethods,
   ...BenchMethods,
+  ...ProbeMethods,
 } as const;
 export type AgentMethodName = keyof typeof AgentMethods;
 export type AgentParams<M extends AgentMethodName> = z.input<(typeof AgentMethods)[M]['params']>;
@@ -43,5 +45,6 @@ export const AgentNotifications = {
   'agent.log': z.object({ level: z.enum(['debug', 'info', 'warn', 'error']), msg: z.string(), ctx: z.record(z.string(), z.unknown()).optional() }),
   ...DeployNotifications,
   ...BenchNotifications,
+  ...ProbeNotifications,
 } as const;
 export type AgentNotificationName = keyof typeof AgentNotifications;

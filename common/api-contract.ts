@@ -18,6 +18,8 @@ import { CompareParams, ImportParams, ImportReport, RunDetail, RunSummary, Start
 import { Comparison } from './compare';
 import { PackedRunSeries } from './run-series';
 import { ReportExportParams, ReportReadResult } from './report-model';
+import { ReportHistoryList, ReportOpenParams } from './report-history';
+import { FabricFile, FabricProbeParams } from './kv/fabric-probe';
 import { ChatDelta, ChatDone, ChatStartParams, ChatStartResult, ClientId, Conversation, ConversationSummary } from './chat';
 
 /**
@@ -47,6 +49,17 @@ export const ApiMethods = {
   'hosts.add': { params: AddHostParams, result: z.object({ host: HostStatus, task: Task }) },
   'hosts.check': { params: z.object({ name: z.string() }), result: Task },
   'hosts.remove': { params: z.object({ name: z.string() }), result: z.object({ ok: z.literal(true) }) },
+  /**
+   * Fabric check (issue 9 §2): runs kvprobe on `host` for GPU pair srcGpu→dstGpu with a model's KV
+   * block shape (model + tp + blockSize, or an explicit shape). Returns a Task (kind 'fabric-probe')
+   * with steps connect → locate/build kvprobe → measure; tasks.cancel stops the probe on the host.
+   * The task's result is a FabricProbeRecord (common/kv/fabric-probe.ts): link type from
+   * `nvidia-smi topo -m`, expected GB/s for it, verdict (ok/slow/unknown), the KvprobeResult. It is
+   * also stored with the host (replacing the record of the same pair + shape).
+   */
+  'hosts.fabricProbe': { params: FabricProbeParams, result: Task },
+  /** Stored fabric probe records of a host, newest first (empty when none); the reference line of the per-block latency chart. */
+  'hosts.fabric': { params: z.object({ host: z.string().min(1) }), result: FabricFile },
   'tasks.list': { params: z.object({}).optional(), result: z.array(Task) },
   'tasks.get': { params: z.object({ id: z.string() }), result: Task },
   'tasks.cancel': { params: z.object({ id: z.string() }), result: Task },
@@ -96,6 +109,12 @@ export const ApiMethods = {
   'reports.export': { params: ReportExportParams, result: Task },
   /** The bytes of a file reports.export wrote in this session (browser UI downloads). */
   'reports.read': { params: z.object({ path: z.string().min(1).max(4096) }), result: ReportReadResult },
+  /** Exports made by this Handoff ($HANDOFF_HOME/reports/history.json), newest first; a damaged history is repaired and `problem` says how. */
+  'reports.history': { params: z.object({}).optional(), result: ReportHistoryList },
+  /** Removes an entry from the export history; its files stay. */
+  'reports.forget': { params: z.object({ id: z.string().min(1).max(100) }), result: z.object({ forgotten: z.boolean() }) },
+  /** Opens an exported file, or shows it in its folder (desktop app only: error open-unsupported elsewhere). */
+  'reports.open': { params: ReportOpenParams, result: z.object({ ok: z.literal(true) }) },
   /** Streams a chat completion through the deployment's endpoint: chat.delta events, then one chat.done. */
   'chat.start': { params: ChatStartParams, result: ChatStartResult },
   /** Aborts the HTTP request; the router then aborts its prefill or decode leg. chat.done follows (outcome stopped). */

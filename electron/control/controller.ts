@@ -5,6 +5,7 @@ import { parseOrThrow, UserFacingError } from '../../common/errors';
 import { HANDOFF_VERSION } from '../../common/version';
 import type { ApiHandler } from './api-handler';
 import { HostService } from './hosts/host-service';
+import { FabricService } from './hosts/fabric-service';
 import { TaskRunner } from './tasks/task-runner';
 import { DeploymentService } from './deployments/deployment-service';
 import { RunService } from './runs/run-service';
@@ -12,6 +13,7 @@ import { RunSeriesSource } from './runs/run-series-source';
 import { ChatService } from './chat/chat-service';
 import { ReportService } from './reports/report-service';
 import type { PdfRenderer } from './reports/report-pdf';
+import type { ReportOpener } from './reports/report-service';
 import { ConversationStore } from './chat/conversation-store';
 import type { AgentArtifacts } from './agent/agent-install';
 import type { SshHostOptions } from './hosts/ssh-host';
@@ -24,6 +26,8 @@ export interface ControllerOptions {
   ssh?: Pick<SshHostOptions, 'userKnownHostsFile' | 'sshConfigFile'>;
   /** Prints report HTML to PDF; the desktop app passes Electron's printToPDF, otherwise headless Chromium is used. */
   pdfRenderer?: PdfRenderer;
+  /** Opens exported files and shows them in their folder; the desktop app passes Electron's shell. */
+  reportOpener?: ReportOpener;
 }
 
 type Handlers = { [M in keyof typeof ApiMethods]: (params: unknown) => Promise<unknown> };
@@ -35,6 +39,7 @@ type Handlers = { [M in keyof typeof ApiMethods]: (params: unknown) => Promise<u
 export class Controller implements ApiHandler {
   readonly tasks = new TaskRunner();
   readonly hosts: HostService;
+  readonly fabric: FabricService;
   readonly deployments: DeploymentService;
   readonly runs: RunService;
   private readonly runSeries: RunSeriesSource;
@@ -48,6 +53,7 @@ export class Controller implements ApiHandler {
     this.hosts = new HostService({ home: opts.home, artifacts: opts.artifacts, ...(opts.localAgentHome ? { localAgentHome: opts.localAgentHome } : {}), ...(opts.ssh ? { ssh: opts.ssh } : {}) }, this.tasks);
     this.tasks.on('updated', (t) => this.publish('task.updated', t));
     this.hosts.on('changed', (list) => this.publish('hosts.changed', list));
+    this.fabric = new FabricService({ home: opts.home, hosts: this.hosts, tasks: this.tasks });
     this.deployments = new DeploymentService({ home: opts.home, hosts: this.hosts, tasks: this.tasks });
     this.deployments.on('changed', (list) => this.publish('deployments.changed', list));
     this.deployments.on('sample', (s) => this.publish('deployments.sample', s));
@@ -69,6 +75,7 @@ export class Controller implements ApiHandler {
       hosts: this.hosts,
       tasks: this.tasks,
       ...(opts.pdfRenderer ? { pdf: opts.pdfRenderer } : {}),
+      ...(opts.reportOpener ? { opener: opts.reportOpener } : {}),
     });
     const p = <M extends keyof typeof ApiMethods>(m: M, raw: unknown): z.infer<(typeof ApiMethods)[M]['params']> =>
       parseOrThrow(ApiMethods[m].params as unknown as z.ZodType<z.infer<(typeof ApiMethods)[M]['params']>>, raw, `parameters of ${m}`, 'invalid-params');
@@ -81,6 +88,8 @@ export class Controller implements ApiHandler {
         await this.hosts.remove(p('hosts.remove', raw).name);
         return { ok: true as const };
       },
+      'hosts.fabricProbe': async (raw) => this.fabric.probe(p('hosts.fabricProbe', raw)),
+      'hosts.fabric': async (raw) => this.fabric.records(p('hosts.fabric', raw).host),
       'tasks.list': async () => this.tasks.list(),
       'tasks.get': async (raw) => this.tasks.get(p('tasks.get', raw).id),
       'tasks.cancel': async (raw) => this.tasks.cancel(p('tasks.cancel', raw).id),
@@ -120,6 +129,9 @@ export class Controller implements ApiHandler {
       'runs.compare': async (raw) => this.runs.compare(p('runs.compare', raw)),
       'reports.export': async (raw) => this.reports.export(p('reports.export', raw)),
       'reports.read': async (raw) => this.reports.read(p('reports.read', raw).path),
+      'reports.history': async () => this.reports.historyList(),
+      'reports.forget': async (raw) => ({ forgotten: await this.reports.history.forget(p('reports.forget', raw).id) }),
+      'reports.open': async (raw) => this.reports.open(p('reports.open', raw)),
       'chat.start': async (raw) => this.chat.start(p('chat.start', raw)),
       'chat.stop': async (raw) => ({ stopped: this.chat.stop(p('chat.stop', raw).streamId) }),
       'conversations.list': async () => this.conversations.list(),
