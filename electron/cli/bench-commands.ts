@@ -6,7 +6,7 @@ import { DISTRIBUTION_METRICS, SCALAR_METRICS, type DistributionMetricKey, type 
 import { BenchTaskResult, type ImportReport, type RunDetail, type RunSummary, type StartWorkload } from '../../common/run-view';
 import type { Task } from '../../common/task';
 import { withController, type CliController } from './cli-controller';
-import { TaskPrinter } from './task-printer';
+import { followWithCancel } from './follow-task';
 
 /**
  * `handoff bench | runs | import | compare`: benchmark a deployment (one run, or a sweep when
@@ -206,23 +206,7 @@ function list(flag: string, integers: boolean) {
 
 async function followBench(c: CliController, task: Task, runIds: string[], group: string | null, json: boolean): Promise<void> {
   if (!json) process.stderr.write(`${task.title}: ${group ? `sweep ${group}, ` : ''}run${runIds.length > 1 ? 's' : ''} ${runIds.join(', ')}\n`);
-  const printer = new TaskPrinter(process.stderr, !json);
-  let interrupted = false;
-  const onSignal = () => {
-    if (interrupted) return;
-    interrupted = true;
-    process.stderr.write('Stopping the run; keeping what it recorded…\n');
-    void c.call('tasks.cancel', { id: task.id });
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  let final: Task;
-  try {
-    final = await c.followTask(task, (t) => printer.update(t));
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  const final = await followWithCancel(c, task, { json, cancelMessage: 'Stopping the run; keeping what it recorded…' });
   const stored = (await c.call('runs.list', {})).filter((r) => runIds.includes(r.id));
   if (final.state !== 'succeeded') {
     const err = final.error ?? { code: 'internal', message: 'The benchmark did not finish.' };

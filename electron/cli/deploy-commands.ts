@@ -7,7 +7,7 @@ import { DeployTaskResult, type DeploymentSummary, type DeploymentView } from '.
 import { UserFacingError } from '../../common/errors';
 import { Task } from '../../common/task';
 import { withController, type CliController } from './cli-controller';
-import { TaskPrinter } from './task-printer';
+import { followWithCancel } from './follow-task';
 
 /**
  * `handoff deploy | deployments | status | logs | down | forward`. Each runs an in-process
@@ -153,20 +153,7 @@ async function deploy(c: CliController, specText: string, source: string, json: 
   if (!json) printWarnings(started.warnings, source);
   const { deployment, task } = started;
   process.stderr.write(`Deploying ${deployment.id}${deployment.simulated ? ' (simulated: engine mocker)' : ''} on ${deployment.hosts.join(', ')}…\n`);
-  const printer = new TaskPrinter(process.stderr, !json);
-  const onSignal = () => {
-    process.stderr.write('Cancelling: stopping what was started…\n');
-    void c.call('tasks.cancel', { id: task.id });
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  let final: Task;
-  try {
-    final = await c.followTask(task, (t) => printer.update(t));
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  const final = await followWithCancel(c, task, { json, cancelMessage: 'Cancelling: stopping what was started…' });
   if (final.state !== 'succeeded') {
     const err = final.error ?? { code: 'internal', message: 'The deployment did not finish.' };
     if (json) printJson({ ok: false, id: deployment.id, error: err });

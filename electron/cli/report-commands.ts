@@ -7,7 +7,7 @@ import { readBundleManifest } from '../control/reports/report-bundle';
 import type { BundleManifest } from '../control/reports/bundle-manifest';
 import { planRerun } from '../control/reports/bundle-manifest';
 import { withController, type CliController } from './cli-controller';
-import { TaskPrinter } from './task-printer';
+import { followWithCancel } from './follow-task';
 
 /**
  * `handoff report RUN... --format html|pdf|csv|bundle --out PATH` and
@@ -110,23 +110,7 @@ export function rerunRequest(manifest: BundleManifest, deployment: string, opts:
 }
 
 async function follow(c: CliController, task: Task, json: boolean, cancelOnSignal = false): Promise<Task> {
-  const printer = new TaskPrinter(process.stderr, !json);
-  let interrupted = false;
-  const onSignal = () => {
-    if (interrupted) return;
-    interrupted = true;
-    process.stderr.write(cancelOnSignal ? 'Stopping the run; keeping what it recorded…\n' : 'Cancelling…\n');
-    void c.call('tasks.cancel', { id: task.id });
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  let final: Task;
-  try {
-    final = await c.followTask(task, (t) => printer.update(t));
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  const final = await followWithCancel(c, task, { json, cancelMessage: cancelOnSignal ? 'Stopping the run; keeping what it recorded…' : 'Cancelling…' });
   if (final.state !== 'succeeded') {
     const err = final.error ?? { code: 'internal', message: `${task.title} did not finish.` };
     throw new UserFacingError(err.code, err.message);
