@@ -102,6 +102,15 @@ module.exports = {
       },
     },
   },
+  shell: {
+    openPath: (file) => {
+      (rec.opened ??= []).push(file);
+      return Promise.resolve('');
+    },
+    showItemInFolder: (file) => {
+      (rec.revealed ??= []).push(file);
+    },
+  },
   dialog: {
     showErrorBox: (title, message) => {
       rec.errorBox = [title, message];

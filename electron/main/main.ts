@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, dialog, ipcMain, protocol, session, type BrowserWindow } from 'electron';
+import { app, dialog, ipcMain, protocol, session, shell, type BrowserWindow } from 'electron';
 import { createController } from '../control/controller';
 import { serveAppRequest } from './app-protocol';
 import { desktopAgentArtifacts } from './agent-artifacts';
@@ -30,7 +30,13 @@ async function start(): Promise<void> {
   protocol.handle(APP_SCHEME, (request) => serveAppRequest(path.join(distDir, 'renderer'), request));
 
   const home = process.env.HANDOFF_HOME ? path.resolve(process.env.HANDOFF_HOME) : app.getPath('userData');
-  const controller = await createController({ home, mode: 'electron', artifacts: desktopAgentArtifacts(path.join(distDir, 'agent')), pdfRenderer: electronPdfRenderer() });
+  const controller = await createController({
+    home,
+    mode: 'electron',
+    artifacts: desktopAgentArtifacts(path.join(distDir, 'agent')),
+    pdfRenderer: electronPdfRenderer(),
+    reportOpener: { open: (file) => shell.openPath(file), reveal: (file) => shell.showItemInFolder(file) },
+  });
   const ipc = attachIpcAdapter(ipcMain, controller);
 
   let win: BrowserWindow | null = null;

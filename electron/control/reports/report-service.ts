@@ -22,6 +22,8 @@ import { writeBundle, sha256, type BundleEntry } from './report-bundle';
 import { comparisonCsv, metricsCsv, requestsCsv } from './report-csv';
 import { renderReportHtml } from './report-html';
 import { chromiumPdfRenderer, type PdfRenderer } from './report-pdf';
+import { ReportHistory } from './report-history';
+import type { ReportHistoryList, ReportOpenParams } from '../../../common/report-history';
 
 /**
  * reports.export: builds one ReportData for runs, a sweep or a comparison, and writes it as
@@ -47,6 +49,14 @@ export interface ReportServiceOptions {
   tasks: TaskRunner;
   /** Electron's printToPDF in the desktop app; headless Chromium otherwise. */
   pdf?: PdfRenderer;
+  /** Opens an exported file or shows it in its folder (Electron's shell); absent in browser and CLI mode. */
+  opener?: ReportOpener;
+}
+
+export interface ReportOpener {
+  /** Resolves with an error text, empty on success (as Electron's shell.openPath). */
+  open(file: string): Promise<string>;
+  reveal(file: string): void;
 }
 
 /** A run of the report with what the file formats need besides the report data. */
@@ -72,9 +82,11 @@ export class ReportService {
   private readonly pdf: PdfRenderer;
   /** Files this controller exported: the only ones reports.read hands out. */
   private readonly exported = new Set<string>();
+  readonly history: ReportHistory;
 
   constructor(private readonly opts: ReportServiceOptions) {
     this.pdf = opts.pdf ?? chromiumPdfRenderer();
+    this.history = new ReportHistory(path.join(opts.home, 'reports'));
   }
 
   get reportsDir(): string {
@@ -92,13 +104,49 @@ export class ReportService {
       ...(params.format === 'pdf' ? [{ id: 'pdf', label: 'Print to PDF' }] : []),
       ...(params.format === 'bundle' ? [{ id: 'bundle', label: 'Pack the bundle' }] : []),
     ];
-    return this.opts.tasks.start('report-export', `Export ${params.format.toUpperCase()} of ${what}`, steps, (ctx) => this.run(params, ctx));
+    return this.opts.tasks.start('report-export', `Export ${params.format.toUpperCase()} of ${what}`, steps, async (ctx) => {
+      const result = await this.run(params, ctx);
+      if (!ctx.signal.aborted) await this.remember(params, result, ctx);
+      return result;
+    });
+  }
+
+  /** reports.history: the exports made here, newest first. */
+  async historyList(): Promise<ReportHistoryList> {
+    const { entries, problem } = await this.history.list();
+    return { entries, problem, canOpen: !!this.opts.opener, reportsDir: this.reportsDir };
+  }
+
+  /** reports.open: opens (or shows in its folder) a file this Handoff exported, in the desktop app. */
+  async open(params: ReportOpenParams): Promise<{ ok: true }> {
+    const abs = path.resolve(params.path);
+    if (!this.opts.opener) throw new UserFacingError('open-unsupported', `Files can be opened from the desktop app only. Here, use Download, or open ${abs} on the computer that runs Handoff.`);
+    if (!this.exported.has(abs) && !(await this.history.has(abs))) throw new UserFacingError('report-unknown', `${params.path} is not a report this Handoff exported; export it again.`);
+    if (!(await fs.stat(abs).catch(() => null))) throw new UserFacingError('report-missing', `${abs} is gone (moved or deleted since it was exported); export it again.`);
+    if (params.reveal) {
+      this.opts.opener.reveal(abs);
+      return { ok: true };
+    }
+    const problem = await this.opts.opener.open(abs);
+    if (problem) throw new UserFacingError('report-open-failed', `Could not open ${abs}: ${problem}. Use "Show in folder" and open it with another program.`);
+    return { ok: true };
+  }
+
+  /** Adds a finished export to the history; a history that cannot be written does not undo the export. */
+  private async remember(params: ReportExportParams, result: ReportExportResult, ctx: TaskContext): Promise<void> {
+    const kind = params.compare ? 'compare' : params.sweepId ? 'sweep' : 'runs';
+    const source = params.compare ? { compare: params.compare } : params.sweepId ? { sweepId: params.sweepId } : { runIds: params.runIds! };
+    try {
+      await this.history.record({ format: result.format, title: result.title, kind, source, files: result.files, runIds: result.runIds, simulated: result.simulated });
+    } catch (err) {
+      ctx.step('render', 'done', `${result.files.map((f) => f.path).join(', ')} (not added to the export history: ${(err as Error).message})`);
+    }
   }
 
   /** An exported file's bytes (browser UI downloads). Only files this controller wrote are served. */
   async read(file: string): Promise<ReportReadResult> {
     const abs = path.resolve(file);
-    if (!this.exported.has(abs)) throw new UserFacingError('report-unknown', `${file} is not a report this Handoff exported; export it again.`);
+    if (!this.exported.has(abs) && !(await this.history.has(abs).catch(() => false))) throw new UserFacingError('report-unknown', `${file} is not a report this Handoff exported; export it again.`);
     const st = await fs.stat(abs).catch(() => null);
     if (!st?.isFile()) throw new UserFacingError('report-missing', `${file} is gone (moved or deleted since it was exported); export it again.`);
     if (st.size > READ_MAX_BYTES) throw new UserFacingError('report-too-large', `${file} is ${Math.round(st.size / 1048576)} MiB, too large to hand to the browser; open it from ${path.dirname(abs)}.`);
