@@ -23,5 +23,13 @@ export const NixlTransferRecord = z.object({
   blocks: z.number().nonnegative(),
   /** durationUs ÷ blocks; null when blocks is 0. */
   perBlockUs: z.number().nonnegative().nullable(),
+  /** read: agent_rx_bytes (pull mode, D reads from P); write: agent_tx_bytes (push mode). */
+  direction: z.enum(['read', 'write']).optional(),
+  /**
+   * NIXL's version-4 events carry no timestamp: atMs is when the reader found the record. The
+   * transfer completed after atEarliestMs (the previous read minus NIXL's flush interval) and
+   * before atMs. docs/nixl-telemetry.md.
+   */
+  atEarliestMs: z.number().optional(),
 });
 export type NixlTransferRecord = z.infer<typeof NixlTransferRecord>;

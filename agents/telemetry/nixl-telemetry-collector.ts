@@ -1,0 +1,163 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { UserFacingError } from '../../common/errors';
+import { NixlTransferGrouper, type GrouperCounts } from '../../common/kv/nixl-telemetry-transfers';
+import type { NixlTransferRecord } from '../../common/kv/nixl-transfer';
+import { NixlTelemetryFile } from './nixl-telemetry-reader';
+
+/**
+ * Reads the NIXL telemetry of a deployment's decode workers during a benchmark run: every file in
+ * each worker's NIXL_TELEMETRY_DIR (one per NIXL agent, i.e. per TP rank), consumed every
+ * intervalMs so NIXL's ring never fills. What was there before the run is consumed and discarded
+ * at start (chat or earlier runs). Each transfer becomes one NixlTransferRecord.
+ */
+
+/** NIXL flushes staged events to the file every NIXL_TELEMETRY_RUN_INTERVAL (100 ms by default). */
+export const NIXL_FLUSH_INTERVAL_MS = 100;
+
+export interface TelemetrySource {
+  worker: string;
+  dir: string;
+}
+
+export interface CollectorOptions {
+  sources: readonly TelemetrySource[];
+  bytesPerBlock: number | null;
+  intervalMs?: number;
+  nowMs: () => number;
+  emit: (r: NixlTransferRecord) => void;
+  note: (text: string) => void;
+}
+
+export interface CollectorSummary {
+  transfers: number;
+  files: number;
+  /** Events found before the run, discarded. */
+  discardedBeforeRun: number;
+  incomplete: number;
+  nixlDropped: number;
+  /** Reads that found the ring full: NIXL may have refused events in between. */
+  fullReads: number;
+  errors: Record<string, number>;
+}
+
+interface Tracked {
+  reader: NixlTelemetryFile;
+  grouper: NixlTransferGrouper;
+}
+
+export class NixlTelemetryCollector {
+  private readonly files = new Map<string, Tracked>();
+  private readonly refused = new Set<string>();
+  private timer: NodeJS.Timeout | null = null;
+  private lastReadMs: number | null = null;
+  private discarded = 0;
+  private fullReads = 0;
+  private stopped = false;
+
+  constructor(private readonly o: CollectorOptions) {}
+
+  /** Drains what is already there, then reads every intervalMs. */
+  start(): void {
+    this.scan(true);
+    this.lastReadMs = this.o.nowMs();
+    this.timer = setInterval(() => this.readAll(), this.o.intervalMs ?? 250);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<CollectorSummary> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (!this.stopped) {
+      this.stopped = true;
+      // NIXL stages events and flushes them on its own timer: wait one flush so the run's last transfers reach the file.
+      await new Promise((r) => setTimeout(r, NIXL_FLUSH_INTERVAL_MS * 2));
+      this.readAll();
+      for (const t of this.files.values()) {
+        t.grouper.flush();
+        t.reader.close();
+      }
+    }
+    return this.summary();
+  }
+
+  summary(): CollectorSummary {
+    const s: CollectorSummary = { transfers: 0, files: this.files.size, discardedBeforeRun: this.discarded, incomplete: 0, nixlDropped: 0, fullReads: this.fullReads, errors: {} };
+    for (const t of this.files.values()) {
+      const c: GrouperCounts = t.grouper.counts;
+      s.transfers += c.transfers;
+      s.incomplete += c.incomplete;
+      s.nixlDropped += c.nixlDropped;
+      for (const [k, v] of Object.entries(c.errors)) s.errors[k] = (s.errors[k] ?? 0) + v;
+    }
+    return s;
+  }
+
+  private readAll(): void {
+    const now = this.o.nowMs();
+    this.scan(false);
+    for (const [file, t] of this.files) {
+      t.grouper.atMs = now;
+      t.grouper.atEarliestMs = this.lastReadMs === null ? undefined : Math.max(0, this.lastReadMs - NIXL_FLUSH_INTERVAL_MS);
+      this.readOne(file, t, false);
+    }
+    this.lastReadMs = now;
+  }
+
+  private readOne(file: string, t: Tracked, discard: boolean): void {
+    try {
+      const p = t.reader.poll();
+      if (p.full) {
+        this.fullReads++;
+        if (this.fullReads === 1) this.o.note(`The NIXL telemetry ring of ${file} was full when read (${p.header.capacity} slots): NIXL drops events while it is full, so some transfers may be missing. Raise NIXL_TELEMETRY_BUFFER_SIZE on the workers.`);
+      }
+      if (discard) this.discarded += p.count;
+      else t.grouper.feed(p.types, p.values, p.count);
+    } catch (err) {
+      this.refuse(file, err);
+      t.reader.close();
+      this.files.delete(file);
+    }
+  }
+
+  private refuse(file: string, err: unknown): void {
+    if (this.refused.has(file)) return;
+    this.refused.add(file);
+    const msg = err instanceof UserFacingError || err instanceof Error ? err.message : String(err);
+    this.o.note(`NIXL telemetry not read from ${file}: ${msg}`);
+  }
+
+  /** Picks up files NIXL agents created since the last scan (a worker starts its agent lazily). */
+  private scan(discard: boolean): void {
+    for (const src of this.o.sources) {
+      let names: string[];
+      try {
+        names = fs.readdirSync(src.dir);
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        const file = path.join(src.dir, name);
+        if (this.files.has(file) || this.refused.has(file)) continue;
+        let st: fs.Stats;
+        try {
+          st = fs.statSync(file);
+        } catch {
+          continue;
+        }
+        if (!st.isFile()) continue;
+        let reader: NixlTelemetryFile;
+        try {
+          reader = new NixlTelemetryFile(file, true);
+          reader.readHeader();
+        } catch (err) {
+          this.refuse(file, err);
+          continue;
+        }
+        const t: Tracked = { reader, grouper: new NixlTransferGrouper({ worker: src.worker, agent: name, bytesPerBlock: this.o.bytesPerBlock }, this.o.emit) };
+        this.files.set(file, t);
+        if (discard) this.readOne(file, t, true);
+      }
+    }
+  }
+}
