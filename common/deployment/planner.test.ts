@@ -355,6 +355,27 @@ describe('planner: hosts without a GPU (vLLM CPU build)', () => {
     const e = onlyError({ ...cpuSpec, kvTransfer: { bufferDevice: 'cuda' } }, cpuHost);
     expect(e.code).toBe('kv-buffer-device-unsupported');
   });
+
+  it('warns, without refusing the plan, when a decode worker on a host without a GPU is eager (vLLM CPU dies with Illegal instruction then)', () => {
+    const eager = okPlan({ ...cpuSpec, vllm: { ...cpuSpec.vllm, enforceEager: true } }, cpuHost);
+    const w = eager.warnings.filter((x) => x.code === 'cpu-decode-enforce-eager');
+    expect(w).toHaveLength(1);
+    expect(w[0]).toMatchObject({ severity: 'warning', path: ['vllm', 'enforceEager'] });
+    expect(w[0]!.message).toContain('"decode"');
+    expect(w[0]!.message).toContain('Illegal instruction');
+    expect(w[0]!.message).toContain('enforceEager: false');
+    expect(proc(eager, 'decode-0').argv).toContain('--enforce-eager');
+
+    // Eager prefill with a compiled decode (what docs/real-vllm.md runs): no warning.
+    const decodeCompiled = okPlan({ ...cpuSpec, vllm: { ...cpuSpec.vllm, enforceEager: true }, workers: [{ role: 'prefill' }, { role: 'decode', vllm: { enforceEager: false } }] }, cpuHost);
+    expect(decodeCompiled.warnings.map((x) => x.code)).not.toContain('cpu-decode-enforce-eager');
+    // Set on the decode group itself: the warning points there.
+    const onGroup = okPlan({ ...cpuSpec, workers: [{ role: 'prefill' }, { role: 'decode', vllm: { enforceEager: true } }] }, cpuHost);
+    expect(onGroup.warnings.find((x) => x.code === 'cpu-decode-enforce-eager')?.path).toEqual(['workers', 1, 'vllm', 'enforceEager']);
+    // GPU hosts, and aggregated CPU workers, are not affected.
+    expect(okPlan(disagg({ vllm: { enforceEager: true } })).warnings.map((x) => x.code)).not.toContain('cpu-decode-enforce-eager');
+    expect(okPlan({ ...cpuSpec, mode: 'aggregated', workers: [{ role: 'both' }], vllm: { enforceEager: true } }, cpuHost).warnings.map((x) => x.code)).not.toContain('cpu-decode-enforce-eager');
+  });
 });
 
 describe('planner: options', () => {

