@@ -82,6 +82,19 @@ describe('per-request waterfall', () => {
     expectPartition(w);
   });
 
+  it('lays out a transfer whose completion time NIXL did not record by its measured duration, before one decode step', () => {
+    const rec = record('r1b', 0, 160.5, 260.5);
+    const tr = trace('r1b', { arrival: 0.4, pSent: 1, pDone: 120, dSent: 120.2, first: 160.1 });
+    // Found by the reader 80 ms after the first token; completed somewhere in the 100 ms before.
+    const w = requestWaterfall(rec, tr, [transfer(240, 12_000, { atEarliestMs: 140 })]);
+    expect(ids(w)).toEqual(['client-to-router', 'router', 'prefill', 'router-handoff', 'decode-queue', 'kv-transfer', 'first-decode-step', 'router-to-client', 'decode']);
+    expect(dur(w, 'kv-transfer')).toBeCloseTo(12, 6);
+    expect(w.phases.find((p) => p.id === 'kv-transfer')!.basis).toBe('measured');
+    expect(dur(w, 'first-decode-step')).toBeCloseTo(10, 6);
+    expect(dur(w, 'decode-queue')).toBeCloseTo(39.9 - 22, 6);
+    expectPartition(w);
+  });
+
   it('shows the KV transfer as an upper bound less one decode step when no telemetry matched', () => {
     const rec = record('r2', 0, 160.5, 260.5);
     const w = requestWaterfall(rec, trace('r2', { arrival: 0.4, pSent: 1, pDone: 120, dSent: 120.2, first: 160.1 }), []);
@@ -204,10 +217,15 @@ describe('matching NIXL transfers to requests', () => {
     expect(m.matched).toBe(2);
   });
   it('tells overlapping windows apart by block count, and leaves a transfer unmatched when it cannot', () => {
-    const m = matchTransfers([a, b], [transfer(145, 1000, { blocks: 60 }), transfer(146, 1000, { blocks: 7 })]);
+    const m = matchTransfers([a, b], [transfer(145, 1000, { blocks: 60 }), transfer(146, 1000, { blocks: 7, agent: 'decode-0-rank1' })]);
     expect(m.byRequest.get('b')).toHaveLength(1);
     expect(m.byRequest.has('a')).toBe(false);
     expect(m.ambiguous).toBe(1);
+  });
+  it('matches a transfer with an uncertain completion time when only one window overlaps it, one per NIXL agent', () => {
+    const m = matchTransfers([a, b], [transfer(130, 5000, { atEarliestMs: 105 }), transfer(200, 5000, { atEarliestMs: 155 })]);
+    expect(m.byRequest.get('a')).toHaveLength(1);
+    expect(m.byRequest.get('b')).toHaveLength(1);
   });
   it('counts a transfer outside every window, or on an unknown worker among several, as an orphan', () => {
     const other = trace('c', { arrival: 0, pSent: 1, pDone: 100, dSent: 100.1, first: 150 }, { decodeWorker: 'http://127.0.0.1:8300' });

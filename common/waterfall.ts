@@ -215,6 +215,8 @@ export interface TransferSpan {
   startMs: number;
   endMs: number;
   bytes: number;
+  /** The completion time is only known to lie in a window (NIXL v4 events carry no timestamp): place by duration. */
+  uncertainTime: boolean;
 }
 
 /** What the client measured, in ms after it sent the request. */
@@ -267,13 +269,24 @@ function routerCuts(r: RouterTimes, firstMs: number, transfers: readonly Transfe
     return { cuts, notes };
   }
   const window = firstMs - d;
-  if (transfers.length > 0) {
+  if (transfers.length > 0 && transfers.every((x) => !x.uncertainTime)) {
     const clamp = (v: number) => Math.min(firstMs, Math.max(d, v));
     const s = clamp(Math.min(...transfers.map((x) => x.startMs)));
     const e = clamp(Math.max(...transfers.map((x) => x.endMs)));
     cuts.push({ atMs: s, id: 'decode-queue', basis: 'measured', note: null });
     cuts.push({ atMs: e, id: 'kv-transfer', basis: 'measured', note: `${transfers.length} NIXL transfer${transfers.length === 1 ? '' : 's'} matched` });
     cuts.push({ atMs: firstMs, id: 'first-decode-step', basis: 'measured', note: 'includes the relay of the first chunk to the router' });
+    return { cuts, notes };
+  }
+  if (transfers.length > 0) {
+    // Durations are exact but completion times are not: lay the phases out in the order they must
+    // happen (queue and read setup, the read, the decode step that needs the whole KV).
+    const kv = Math.min(window, Math.max(...transfers.map((x) => x.endMs - x.startMs)));
+    const step = stepMs === null ? 0 : Math.min(Math.max(0, stepMs), window - kv);
+    if (kv < Math.max(...transfers.map((x) => x.endMs - x.startMs))) notes.push('The matched NIXL transfer took longer than the decode leg waited for its first token; it is cut to that window.');
+    cuts.push({ atMs: firstMs - step - kv, id: 'decode-queue', basis: stepMs === null ? 'upper-bound' : 'estimate', note: stepMs === null ? 'includes the first decode step (no decode step estimate)' : 'decode leg sent → first token, less the measured transfer and one decode step' });
+    cuts.push({ atMs: firstMs - step, id: 'kv-transfer', basis: 'measured', note: `duration of ${transfers.length} NIXL transfer${transfers.length === 1 ? '' : 's'} matched (longest); its position is not recorded` });
+    if (step > 0) cuts.push({ atMs: firstMs, id: 'first-decode-step', basis: 'estimate', note: "estimate: the request's median inter-token gap" });
     return { cuts, notes };
   }
   const step = stepMs === null ? null : Math.min(Math.max(0, stepMs), window);
@@ -383,8 +396,9 @@ export interface TransferMatch {
 
 /**
  * Ties each transfer to the one request whose window (prefill response read → first token at the
- * router) holds its completion, on the same decode worker. Several candidates are told apart by
- * the KV block count; still several means unmatched (ambiguous). `workerUrls` maps transfer worker
+ * router) can hold its completion (a time, or for NIXL v4 records the window atEarliestMs..atMs),
+ * on the same decode worker, among requests that have no transfer from the same NIXL agent yet.
+ * Several candidates are told apart by the KV block count; still several means unmatched (ambiguous). `workerUrls` maps transfer worker
  * names to the router's worker URLs; with one decode worker in the traces every transfer is its.
  */
 export function matchTransfers(traces: readonly RunTraceLine[], transfers: readonly NixlTransferRecord[], workerUrls: Readonly<Record<string, string>> = {}): TransferMatch {
@@ -409,40 +423,46 @@ export function matchTransfers(traces: readonly RunTraceLine[], transfers: reado
     if (url !== undefined && perWorker.has(url)) return url;
     return only;
   };
-  for (const x of transfers) {
+  // A request takes one transfer per NIXL agent (per decode TP rank, per prefill rank read).
+  const taken = new Set<string>();
+  const order = [...transfers].sort((a, b) => a.atMs - b.atMs);
+  for (const x of order) {
     const w = resolve(x.worker);
     const list = w === null ? undefined : perWorker.get(w);
     if (!list) {
       out.orphan++;
       continue;
     }
-    const at = x.atMs * 1e6;
-    // Binary search: the last trace with prefillDone ≤ at, then back while windows can still reach.
+    const hiNs = x.atMs * 1e6;
+    const loNs = (x.atEarliestMs ?? x.atMs) * 1e6;
+    // Binary search: the last trace with prefillDone ≤ the latest completion, then back while windows can reach.
     let lo = 0;
     let hi = list.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (list[mid]!.prefillDoneNs! <= at) lo = mid + 1;
+      if (list[mid]!.prefillDoneNs! <= hiNs) lo = mid + 1;
       else hi = mid;
     }
     const reach = maxWindow.get(w!)!;
-    const cands: RunTraceLine[] = [];
-    for (let i = lo - 1; i >= 0 && list[i]!.prefillDoneNs! >= at - reach; i--) {
-      if (at <= list[i]!.firstTokenNs!) cands.push(list[i]!);
+    let cands: RunTraceLine[] = [];
+    for (let i = lo - 1; i >= 0 && list[i]!.prefillDoneNs! >= loNs - reach; i--) {
+      const t = list[i]!;
+      if (loNs <= t.firstTokenNs! && !taken.has(`${x.agent}\u0000${t.requestId}`)) cands.push(t);
     }
-    let pick: RunTraceLine | null = cands.length === 1 ? cands[0]! : null;
     if (cands.length > 1) {
       const sameBlocks = cands.filter((t) => t.blocks != null && Math.round(x.blocks) === t.blocks);
-      if (sameBlocks.length === 1) pick = sameBlocks[0]!;
-      else {
-        out.ambiguous++;
-        continue;
-      }
+      if (sameBlocks.length >= 1) cands = sameBlocks;
     }
+    if (cands.length > 1) {
+      out.ambiguous++;
+      continue;
+    }
+    const pick = cands[0];
     if (!pick) {
       out.orphan++;
       continue;
     }
+    taken.add(`${x.agent}\u0000${pick.requestId}`);
     const l = byRequest.get(pick.requestId) ?? [];
     l.push(x);
     byRequest.set(pick.requestId, l);
@@ -764,7 +784,7 @@ export function requestWaterfall(rec: RequestRecord, trace: RunTraceLine | null,
   const spans: TransferSpan[] = trace
     ? transfers.map((x) => {
         const endMs = x.atMs - nsToMs(trace.arrivalNs);
-        return { startMs: endMs - x.durationUs / 1000, endMs, bytes: x.bytes };
+        return { startMs: endMs - x.durationUs / 1000, endMs, bytes: x.bytes, uncertainTime: x.atEarliestMs !== undefined };
       })
     : [];
   return buildWaterfall({
