@@ -17,6 +17,7 @@ import { Problem } from './deployment/problems';
 import { CompareParams, ImportParams, ImportReport, RunDetail, RunSummary, StartRunParams, StartRunResult, SweepParams } from './run-view';
 import { Comparison } from './compare';
 import { PackedRunSeries } from './run-series';
+import { RunWaterfall } from './waterfall';
 import { ReportExportParams, ReportReadResult } from './report-model';
 import { ReportHistoryList, ReportOpenParams } from './report-history';
 import { FabricFile, FabricProbeParams } from './kv/fabric-probe';
@@ -93,6 +94,8 @@ export const ApiMethods = {
   'runs.get': { params: z.object({ id: z.string() }), result: RunDetail },
   /** The run view's chart data: one value per profiling request in packed columns, sampled time series, KV-transfer intervals. */
   'runs.series': { params: z.object({ id: z.string() }), result: PackedRunSeries },
+  /** The run's per-request waterfall (requestId, or the slowest), "where did TTFT go" and the disaggregation check (docs/waterfall.md). */
+  'runs.waterfall': { params: z.object({ id: z.string(), requestId: z.string().max(512).optional() }), result: RunWaterfall },
   /** Imports result files or directories (paths on the controller's computer) or dropped file texts; a bad file imports nothing. */
   'runs.import': { params: ImportParams, result: z.object({ runs: z.array(RunSummary), reports: z.array(ImportReport) }) },
   /** Starts a benchmark on a deployment's router host; the task shows live progress (cancel stops the run and keeps what it recorded). */

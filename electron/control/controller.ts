@@ -10,6 +10,7 @@ import { TaskRunner } from './tasks/task-runner';
 import { DeploymentService } from './deployments/deployment-service';
 import { RunService } from './runs/run-service';
 import { RunSeriesSource } from './runs/run-series-source';
+import { RunWaterfallSource } from './runs/run-waterfall-source';
 import { ChatService } from './chat/chat-service';
 import { ReportService } from './reports/report-service';
 import type { PdfRenderer } from './reports/report-pdf';
@@ -43,6 +44,7 @@ export class Controller implements ApiHandler {
   readonly deployments: DeploymentService;
   readonly runs: RunService;
   private readonly runSeries: RunSeriesSource;
+  private readonly runWaterfall: RunWaterfallSource;
   readonly chat: ChatService;
   readonly conversations: ConversationStore;
   readonly reports: ReportService;
@@ -60,6 +62,10 @@ export class Controller implements ApiHandler {
     this.deployments.on('log', (l) => this.publish('deployments.log', l));
     this.runs = new RunService({ home: opts.home, hosts: this.hosts, deployments: this.deployments, tasks: this.tasks, mode: opts.mode });
     this.runSeries = new RunSeriesSource(this.runs.store);
+    this.runWaterfall = new RunWaterfallSource(this.runs.store, async (name) => {
+      const dep = (await this.deployments.store.list()).find((d) => d.name === name);
+      return Object.fromEntries((dep?.plan.processes ?? []).filter((x) => x.kind === 'worker').map((x) => [x.name, x.url]));
+    });
     this.runs.on('changed', (list) => this.publish('runs.changed', list));
     this.hosts.on('changed', (list) => this.runs.onHostsChanged(list));
     this.runs.resume();
@@ -121,6 +127,10 @@ export class Controller implements ApiHandler {
       'runs.list': async (raw) => this.runs.list(p('runs.list', raw) ?? {}),
       'runs.get': async (raw) => this.runs.get(p('runs.get', raw).id),
       'runs.series': async (raw) => this.runSeries.packed(await this.runs.get(p('runs.series', raw).id)),
+      'runs.waterfall': async (raw) => {
+        const { id, requestId } = p('runs.waterfall', raw);
+        return this.runWaterfall.waterfall(await this.runs.get(id), requestId);
+      },
       'runs.import': async (raw) => this.runs.import(p('runs.import', raw)),
       'runs.start': async (raw) => this.runs.start(p('runs.start', raw)),
       'runs.sweep': async (raw) => this.runs.sweep(p('runs.sweep', raw)),
