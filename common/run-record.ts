@@ -112,6 +112,15 @@ export const RouterTrace = z.object({
 });
 export type RouterTrace = z.infer<typeof RouterTrace>;
 
+// ---------------------------------------------------------------- transfers.jsonl
+
+/**
+ * Optional: one NixlTransferRecord (common/kv/nixl-transfer.ts) per KV transfer, read from the
+ * decode workers' NIXL telemetry during the run (docs/nixl-telemetry.md). Absent when the workers
+ * wrote none.
+ */
+export const TRANSFERS_JSONL = 'transfers.jsonl';
+
 // ---------------------------------------------------------------- run.json
 
 /** The load as far as it is known (imports may know only part of it). */

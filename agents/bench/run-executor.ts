@@ -23,6 +23,7 @@ import { seededRng, subSeed } from './seeded-rng';
 import { toolArgv, toolLimitations, type ExternalTool } from './tool-argv';
 import { mapLimit, TokenizerClient } from './tokenizer-client';
 import { collectTraces } from './trace-collector';
+import { startTransferCollection, type TransferCollection } from './transfer-collection';
 
 /**
  * One benchmark run inside the agent daemon, from start to a complete record on disk. Nothing
@@ -32,6 +33,7 @@ import { collectTraces } from './trace-collector';
  *   requests.jsonl    one RequestRecord per request (warmup marked), times in ns since the origin
  *   samples.jsonl     /metrics scrapes and nvidia-smi samples, tMs = ms since the origin
  *   traces.jsonl      the router's records of this run's requests
+ *   transfers.jsonl   NIXL per-transfer telemetry of the decode workers (when they write it)
  *   summary.json      metrics (common/metrics), per-block KV latency, TTFT vs router
  *   progress.json     the final bench.status
  *   artifacts/        genai-perf layout (built-in) or the external tool's own directory
@@ -219,6 +221,7 @@ export class BenchRun {
     this.runJson.timings.startedAt = startedAt;
     this.emit(true);
     sampler.start();
+    const transfers: TransferCollection | null = startTransferCollection(this.params.nixlTelemetry, this.dir, () => this.bytesPerBlock(), () => this.nowMs(), (t) => this.note(t));
     try {
       if (this.params.tool === 'builtin') ({ records, artifacts } = await this.runBuiltin(requestsFile, sampler));
       else ({ records, artifacts } = await this.runExternal(this.params.tool, requestsFile));
@@ -229,6 +232,7 @@ export class BenchRun {
       this.setPhase('collecting');
       await sampler.stop();
       samplesOut.close();
+      await transfers?.stop();
       summary = await this.finishRecord(records, sampler, summary);
     } catch (err) {
       failure ??= err;
@@ -237,6 +241,7 @@ export class BenchRun {
       } catch {
         // already closed
       }
+      await transfers?.stop().catch(() => undefined);
     }
     const status: RunStatus = failure !== null ? (records.length > 0 ? 'partial' : 'failed') : this.state.cancelled ? 'partial' : 'complete';
     if (failure !== null) {

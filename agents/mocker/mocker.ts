@@ -12,6 +12,7 @@ import { createLog, type MockerLog } from './mocker-log';
 import { resolveMockerConfig, type MockerConfig } from './mocker-options';
 import { createMockerServer } from './mocker-server';
 import { NixlSim } from './nixl-sim';
+import { NixlTelemetrySink } from './nixl-telemetry-sink';
 import { randomUUID } from 'node:crypto';
 import { hash32, mulberry32, seededHex } from './seeded-random';
 
@@ -91,6 +92,7 @@ export async function startMocker(opts: StartMockerOptions): Promise<RunningMock
   engine.observer = makeObserver(metrics, log, window);
 
   let nixl: NixlSim | null = null;
+  let telemetry: NixlTelemetrySink | null = null;
   if (cfg.connector && engineId) {
     const c = cfg.connector;
     nixl = new NixlSim(
@@ -117,6 +119,11 @@ export async function startMocker(opts: StartMockerOptions): Promise<RunningMock
       cfg.profile.timeScale,
     );
     nixl.releaseBlocks = (ids) => engine.releasePinned(ids);
+    telemetry = NixlTelemetrySink.fromEnv(env, engineId);
+    if (telemetry) {
+      const sink = telemetry;
+      nixl.onTransfer = (rank, r) => sink.record(rank, r);
+    }
     engine.connector = nixl;
     try {
       await nixl.start();
@@ -142,6 +149,7 @@ export async function startMocker(opts: StartMockerOptions): Promise<RunningMock
     });
   } catch (err) {
     await nixl?.close();
+    telemetry?.close();
     throw new UserFacingError('http-bind-failed', `Could not listen on ${cfg.host}:${cfg.port} (${err instanceof Error ? err.message : String(err)}). Choose another --port.`);
   }
   const port = (server.address() as AddressInfo).port;
@@ -168,6 +176,7 @@ export async function startMocker(opts: StartMockerOptions): Promise<RunningMock
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await nixl?.close();
+      telemetry?.close();
     },
   };
 }

@@ -88,7 +88,7 @@ interface Lease {
   notifications: number;
 }
 
-interface XferRecord {
+export interface XferRecord {
   xferS: number;
   postS: number;
   bytes: number;
@@ -107,6 +107,8 @@ export class NixlSim implements ConnectorHooks {
   private interval: { xfers: XferRecord[]; failed: number; expired: number; afterExpiry: number } = { xfers: [], failed: 0, expired: 0, afterExpiry: 0 };
   readonly compatibilityHash: string;
   releaseBlocks: (blockIds: number[]) => void = () => undefined;
+  /** Per-transfer telemetry sink (NIXL_TELEMETRY_DIR, agents/telemetry): one call per decode rank's handle. */
+  onTransfer: ((rank: number, r: XferRecord) => void) | null = null;
 
   constructor(
     readonly cfg: NixlSimConfig,
@@ -325,7 +327,7 @@ export class NixlSim implements ConnectorHooks {
         const workerTp = Math.max(remoteTp, this.cfg.tp);
         const cost = this.latency.transfer(readBlocks, workerTp);
         await sleep((cost.postS + cost.xferS) * 1000 * this.timeScale);
-        for (let w = 0; w < this.cfg.tp * handlesPerWorker; w++) this.recordTransfer({ ...cost, descriptors: cost.descriptors / handlesPerWorker });
+        for (let w = 0; w < this.cfg.tp * handlesPerWorker; w++) this.recordTransfer({ ...cost, descriptors: cost.descriptors / handlesPerWorker }, w % this.cfg.tp);
       }
       await this.notify(p.remote_host, p.remote_port, p.remote_request_id);
       this.notified.add(req.requestId);
@@ -358,7 +360,8 @@ export class NixlSim implements ConnectorHooks {
     void this.notify(p.data.remote_host, p.data.remote_port, p.data.remote_request_id).catch(() => undefined);
   }
 
-  private recordTransfer(r: XferRecord): void {
+  private recordTransfer(r: XferRecord, rank: number): void {
+    this.onTransfer?.(rank, r);
     this.metrics.observe(this.metrics.nixlXferTime, r.xferS);
     this.metrics.observe(this.metrics.nixlPostTime, r.postS);
     this.metrics.observe(this.metrics.nixlBytes, r.bytes);

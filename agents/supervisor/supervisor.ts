@@ -218,6 +218,8 @@ export class Supervisor {
     this.checkPorts(params, listening);
     const dir = deploymentDir(this.opts.deploymentsDir, params.deploymentId);
     fs.mkdirSync(path.join(dir, 'logs'), { recursive: true, mode: 0o700 });
+    // NIXL opens its telemetry file with O_CREAT but does not create the directory (docs/nixl-telemetry.md).
+    for (const l of params.processes) if (l.env['NIXL_TELEMETRY_DIR']?.startsWith('/')) fs.mkdirSync(l.env['NIXL_TELEMETRY_DIR'], { recursive: true, mode: 0o700 });
     const createdAt = now();
     const procs = params.processes.map((launch) => new ProcRuntime(launch, this.initialStatus(dir, launch)));
     const d = new DeploymentRuntime(params.deploymentId, dir, params.name, params.simulated, params.spec, params.logs, createdAt, procs, 'starting');

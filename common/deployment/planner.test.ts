@@ -474,3 +474,22 @@ describe('planner: options', () => {
     expect(proc(p, 'decode-0').argv[0]).toBe('/home/alice/venvs/vllm/bin/vllm');
   });
 });
+
+describe('planner: NIXL per-transfer telemetry', () => {
+  const dirs = { deploymentDirs: { 'this-computer': '/home/u/.handoff/deployments/d1' } };
+
+  it('turns NIXL telemetry on for each decode worker of a disaggregated deployment, in its own directory under the deployment, for vllm and mocker', () => {
+    for (const engine of ['vllm', 'mocker'] as const) {
+      const p = okPlan(disagg({ engine, workers: [{ role: 'prefill' }, { role: 'decode', replicas: 2 }] }), undefined, dirs);
+      expect(proc(p, 'decode-0').env, engine).toMatchObject({ NIXL_TELEMETRY_ENABLE: '1', NIXL_TELEMETRY_DIR: '/home/u/.handoff/deployments/d1/nixl-telemetry/decode-0', NIXL_TELEMETRY_BUFFER_SIZE: '65536' });
+      expect(proc(p, 'decode-1').env['NIXL_TELEMETRY_DIR'], engine).toBe('/home/u/.handoff/deployments/d1/nixl-telemetry/decode-1');
+      expect(proc(p, 'prefill-0').env['NIXL_TELEMETRY_ENABLE'], engine).toBeUndefined();
+    }
+  });
+
+  it('leaves telemetry off without a deployment directory, and lets the spec env override it', () => {
+    expect(proc(okPlan(disagg()), 'decode-0').env['NIXL_TELEMETRY_ENABLE']).toBeUndefined();
+    const p = okPlan(disagg({ env: { NIXL_TELEMETRY_ENABLE: '0' } }), undefined, dirs);
+    expect(proc(p, 'decode-0').env['NIXL_TELEMETRY_ENABLE']).toBe('0');
+  });
+});

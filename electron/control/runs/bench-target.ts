@@ -14,6 +14,8 @@ export interface BenchTarget {
   tokenizeUrl: string | undefined;
   metricsUrls: MetricsTarget[];
   traceFiles: string[];
+  /** Decode workers whose NIXL writes per-transfer telemetry (planner: NIXL_TELEMETRY_DIR). */
+  nixlTelemetry: Array<{ worker: string; dir: string }>;
   deployment: RunDeployment;
   /** The served model name, sent in every request. */
   servedModel: string;
@@ -62,6 +64,8 @@ export function benchTarget(record: DeploymentRecord, hostStatuses: readonly Hos
     tokenizeUrl: tokenizer?.url,
     metricsUrls: [{ source: 'router', url: router.metricsUrl }, ...workers.map((w) => ({ source: w.name, url: w.metricsUrl }))],
     traceFiles: traceFile && traceFile.startsWith('/') ? [traceFile] : [],
+    // Read by the agent on the router's host: only workers on that host (telemetry files are local).
+    nixlTelemetry: workers.flatMap((w) => (w.host === router.host && w.env['NIXL_TELEMETRY_DIR']?.startsWith('/') && w.env['NIXL_TELEMETRY_ENABLE'] !== '0' ? [{ worker: w.name, dir: w.env['NIXL_TELEMETRY_DIR'] }] : [])),
     deployment: { name: record.name, mode: plan.mode, engine: plan.engine, model: plan.model.path, gpuCount: gpus.size },
     servedModel: plan.endpoint.model,
     modelPath: plan.model.path,

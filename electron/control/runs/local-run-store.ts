@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import type { RunFileEntry } from '../../../common/bench-rpc';
 import { describeZodError, UserFacingError } from '../../../common/errors';
-import { RunJson } from '../../../common/run-record';
+import { RunJson, TRANSFERS_JSONL } from '../../../common/run-record';
 
 /**
  * The local run store: `$HANDOFF_HOME/runs/<id>/` per run (DESIGN.md, Run record). A run is
@@ -21,6 +21,8 @@ export const RUN_FILES = {
   requests: 'requests.jsonl',
   samples: 'samples.jsonl',
   traces: 'traces.jsonl',
+  /** NIXL per-transfer telemetry (common/kv/nixl-transfer.ts); only runs of deployments that write it. */
+  transfers: TRANSFERS_JSONL,
   summary: 'summary.json',
   import: 'import.json',
   artifacts: 'artifacts',

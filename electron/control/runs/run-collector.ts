@@ -5,6 +5,7 @@ import { redactText } from '../../../common/artifacts';
 import { BENCH_FETCH_MAX_BYTES } from '../../../common/bench-rpc';
 import { UserFacingError } from '../../../common/errors';
 import type { RpcClient } from '../../../common/rpc-client';
+import { NixlTransferRecord } from '../../../common/kv/nixl-transfer';
 import { MetricSample, RequestRecord, RouterTrace, RunJson } from '../../../common/run-record';
 import { parseJsonl, RUN_FILES, type LocalRunStore } from './local-run-store';
 
@@ -70,6 +71,9 @@ export async function collectRun(rpc: RpcClient, runId: string, store: LocalRunS
       if (text === null) await writer.write(name, '');
       else parseJsonl(text, schema, `${name} of run "${runId}"`);
     }
+    // Optional: present only when the decode workers wrote NIXL telemetry.
+    const transfers = await fs.readFile(writer.resolve(RUN_FILES.transfers), 'utf8').catch(() => null);
+    if (transfers !== null) parseJsonl(transfers, NixlTransferRecord, `${RUN_FILES.transfers} of run "${runId}"`);
     return await writer.commit();
   } catch (err) {
     await writer.abort();

@@ -531,6 +531,7 @@ export class RunService extends EventEmitter<{ changed: [RunSummary[]] }> {
       workload: o.workload as BenchStartInput['workload'],
       metricsUrls: target.metricsUrls,
       traceFiles: target.traceFiles,
+      nixlTelemetry: target.nixlTelemetry,
       ...(target.kvBlock ? { kvBlock: target.kvBlock } : {}),
       hosts: target.hosts,
     };
