@@ -1,11 +1,11 @@
 import { BannerArea } from './components/banner-area';
 import { Sidebar } from './components/sidebar';
 import { TaskPromptDialog } from './components/task-prompt-dialog';
-import { ComingSoonPage } from './pages/coming-soon-page';
 import { BenchmarksPage } from './pages/benchmarks/benchmarks-page';
 import { DeploymentsPage } from './pages/deployments/deployments-page';
 import { HostsPage } from './pages/hosts/hosts-page';
 import { PlaygroundPage } from './pages/playground/playground-page';
+import { ReportsPage } from './pages/reports/reports-page';
 import { useApp } from './store/app-store';
 
 function CurrentPage() {
@@ -14,7 +14,7 @@ function CurrentPage() {
   if (route.page === 'deployments') return <DeploymentsPage route={route} />;
   if (route.page === 'playground') return <PlaygroundPage />;
   if (route.page === 'benchmarks') return <BenchmarksPage route={route} />;
-  return <ComingSoonPage page={route.page} />;
+  return <ReportsPage />;
 }
 
 export function App() {

@@ -6,8 +6,8 @@ import { ErrorCallout } from './error-callout';
 import { TaskProgress } from './task-progress';
 import './report-export-menu.css';
 
-/** What is exported: runs, a sweep or a comparison (reports.export without format and path). */
-export type ReportTarget = Pick<ReportExportParams, 'runIds' | 'compare' | 'sweepId' | 'gpuCountA' | 'gpuCountB'>;
+/** What is exported: runs, a sweep or a comparison, and its title (reports.export without format and path). */
+export type ReportTarget = Pick<ReportExportParams, 'runIds' | 'compare' | 'sweepId' | 'gpuCountA' | 'gpuCountB' | 'title'>;
 
 const FORMATS: ReadonlyArray<{ format: ReportFormat; label: string; hint: string }> = [
   { format: 'html', label: 'HTML report', hint: 'one self-contained file, opens offline' },
@@ -16,7 +16,8 @@ const FORMATS: ReadonlyArray<{ format: ReportFormat; label: string; hint: string
   { format: 'bundle', label: 'Bundle (.tar.gz)', hint: 'run records, raw files, report; re-runnable' },
 ];
 
-function download(name: string, mimeType: string, dataBase64: string): void {
+/** Hands bytes read through reports.read to the browser as a file download. */
+export function download(name: string, mimeType: string, dataBase64: string): void {
   const bytes = Uint8Array.from(atob(dataBase64), (c) => c.charCodeAt(0));
   const url = URL.createObjectURL(new Blob([bytes], { type: mimeType }));
   const a = document.createElement('a');
