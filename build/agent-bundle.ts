@@ -28,6 +28,16 @@ const englishOnlyZodLocales: esbuild.Plugin = {
   },
 };
 
+/**
+ * kvprobe's CUDA source, build script and PyTorch fallback go inside the bundle as string
+ * constants (agents/probe/kvprobe-sources.ts), so a host can build or run it from the one file.
+ */
+async function kvprobeSourceDefines(): Promise<Record<string, string>> {
+  const read = (rel: string) => fs.readFile(path.join(repoRoot, rel), 'utf8');
+  const [cu, buildSh, torchPy] = await Promise.all([read('native/kvprobe/kvprobe.cu'), read('native/build-kvprobe.sh'), read('native/kvprobe_torch.py')]);
+  return { __HANDOFF_KVPROBE_CU__: JSON.stringify(cu), __HANDOFF_KVPROBE_BUILD_SH__: JSON.stringify(buildSh), __HANDOFF_KVPROBE_TORCH_PY__: JSON.stringify(torchPy) };
+}
+
 export async function buildAgentBundle(outFile: string = AGENT_BUNDLE_PATH): Promise<string> {
   await fs.mkdir(path.dirname(outFile), { recursive: true });
   // Written beside and renamed: tests and the CLI may build concurrently and must never read half a file.
@@ -46,7 +56,7 @@ export async function buildAgentBundle(outFile: string = AGENT_BUNDLE_PATH): Pro
       logLevel: 'silent',
       plugins: [englishOnlyZodLocales],
       // import.meta does not exist in CommonJS; modules that locate files next to themselves get the bundle's own URL.
-      define: { 'import.meta.url': '__handoffImportMetaUrl' },
+      define: { 'import.meta.url': '__handoffImportMetaUrl', ...(await kvprobeSourceDefines()) },
       banner: { js: '#!/usr/bin/env node\n"use strict";var __handoffImportMetaUrl=require("url").pathToFileURL(__filename).href;' },
     });
     await fs.chmod(tmp, 0o755);

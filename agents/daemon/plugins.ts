@@ -9,4 +9,5 @@ export const daemonPlugins: Array<{ name: string; load: () => Promise<DaemonPlug
   { name: 'host', load: async () => (await import('../host/host-plugin')).hostPlugin },
   { name: 'supervisor', load: async () => (await import('../supervisor/supervisor-plugin')).supervisorPlugin },
   { name: 'bench', load: async () => (await import('../bench/bench-plugin')).benchPlugin },
+  { name: 'probe', load: async () => (await import('../probe/probe-plugin')).probePlugin },
 ];

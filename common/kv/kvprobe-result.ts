@@ -39,6 +39,8 @@ export const KvprobeMeasurement = z.object({
   perBlockUs: z.object({ p50: z.number().nonnegative(), p99: z.number().nonnegative(), mean: z.number().nonnegative() }),
   /** Bytes moved ÷ median transfer time, in 1e9 bytes per second. */
   gbPerS: z.number().nonnegative(),
+  /** Every timed transfer's wall time in µs, when the producer was asked for them (--raw). */
+  samplesUs: z.array(z.number().nonnegative()).optional(),
 });
 export type KvprobeMeasurement = z.infer<typeof KvprobeMeasurement>;
 

@@ -7,7 +7,7 @@ import { buildAgentBundle } from '../../build/agent-bundle';
 import { buildNodeRuntime } from '../../build/node-runtime';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const sourceDirs = ['agents', 'common'].map((d) => path.join(repoRoot, d));
+const sourceDirs = ['agents', 'common', 'native'].map((d) => path.join(repoRoot, d));
 
 function newestSourceMtimeMs(): number {
   let newest = 0;

@@ -11,6 +11,7 @@ import { registerServeCommand } from './serve-command';
 import { registerBenchCommands } from './bench-commands';
 import { registerChatCommand } from './chat-command';
 import { registerReportCommands } from './report-commands';
+import { registerProbeCommand } from './probe-command';
 
 export function buildProgram(): Command {
   const program = new Command('handoff')
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerChatCommand(program);
   registerReportCommands(program);
+  registerProbeCommand(program);
   return program;
 }
 
