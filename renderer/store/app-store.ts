@@ -10,8 +10,9 @@ import { createReportsSlice, type ReportsSlice } from './reports-slice';
 import { createRunsSlice, type RunsSlice } from './runs-slice';
 import { createTasksSlice, type TasksSlice } from './tasks-slice';
 import { createUiSlice, type UiSlice } from './ui-slice';
+import { createWaterfallSlice, type WaterfallSlice } from './waterfall-slice';
 
-export type AppState = HostsSlice & TasksSlice & UiSlice & DeploymentsSlice & RunsSlice & ChatSlice & ReportsSlice;
+export type AppState = HostsSlice & TasksSlice & UiSlice & DeploymentsSlice & RunsSlice & ChatSlice & ReportsSlice & WaterfallSlice;
 export type AppStore = StoreApi<AppState>;
 
 /** One store of slices; the API is injected so tests can drive it with their own handler. */
@@ -24,6 +25,7 @@ export function createAppStore(api: HandoffApi, initialRoute?: Route): AppStore 
     ...createChatSlice(api)(...a),
     ...createRunsSlice(api)(...a),
     ...createReportsSlice(api)(...a),
+    ...createWaterfallSlice(api)(...a),
   }));
 }
 

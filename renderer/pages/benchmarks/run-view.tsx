@@ -10,6 +10,7 @@ import { KvTransferCharts } from '../../charts/bench-kv-transfer';
 import { PercentileChart, type PercentileLine } from '../../charts/bench-percentiles';
 import { RequestScatter } from '../../charts/bench-scatter';
 import { RunSeriesChart } from '../../charts/bench-time-series';
+import { RunWaterfallSection } from '../../charts/waterfall-section';
 import { ErrorCallout } from '../../components/error-callout';
 import { TaskProgress } from '../../components/task-progress';
 import { ReportExportMenu } from '../../components/report-export-menu';
@@ -342,6 +343,7 @@ export function RunView({ id }: { id: string }) {
           </p>
         )
       ) : null}
+      {local && series?.requests ? <RunWaterfallSection runId={s.id} /> : null}
       <ImportSection detail={detail} />
       {detail.run?.notes.length ? (
         <section className="card" data-testid="run-notes">
