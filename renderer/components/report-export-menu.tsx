@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { ErrorPayload } from '../../common/errors';
 import { ReportExportResult, type ReportExportParams, type ReportFormat } from '../../common/report-model';
+import { isTaskFinished } from '../../common/task';
 import { useApp } from '../store/app-store';
 import { ErrorCallout } from './error-callout';
 import { TaskProgress } from './task-progress';
@@ -75,11 +76,19 @@ export function ReportExportMenu({ target, testId = 'export' }: { target: Report
       {error ? (
         <div className="export-menu-panel card">
           <ErrorCallout error={error} title="Export failed" testId={`${testId}-error`} />
+          <button type="button" className="btn btn-small" onClick={() => setError(null)} data-testid={`${testId}-error-dismiss`}>
+            Close
+          </button>
         </div>
       ) : null}
       {taskId && task?.state !== 'succeeded' ? (
         <div className="export-menu-panel card" data-testid={`${testId}-progress`}>
           <TaskProgress taskId={taskId} failureHint="Nothing was written, or only part of it; export again." />
+          {task && isTaskFinished(task) ? (
+            <button type="button" className="btn btn-small" onClick={() => setTaskId(null)} data-testid={`${testId}-progress-dismiss`}>
+              Close
+            </button>
+          ) : null}
         </div>
       ) : null}
       {result?.success ? (

@@ -78,7 +78,7 @@ describe('ReportHistory', () => {
   });
 
   it('recovers from a history file that is not JSON: keeps it aside, lists the exports found in the folder, and says so', async () => {
-    const html = await exportedFile('benchmark-run-a-20261126.html', '<section data-run-id="run-a"></section><section data-run-id="run-b"></section>');
+    const html = await exportedFile('benchmark-run-a-20261126.html', '<div class="banner">Simulated engine: every run…</div><section data-run-id="run-a"></section><section data-run-id="run-b"></section>');
     await exportedFile('comparison-20261126.pdf', '%PDF-1.4');
     await fs.mkdir(path.join(dir, 'sweep-csv'));
     await fs.writeFile(path.join(dir, 'sweep-csv', 'requests.csv'), 'runId\n');
@@ -97,7 +97,9 @@ describe('ReportHistory', () => {
     expect(await fs.readFile(path.join(dir, backups[0]!), 'utf8')).toBe(garbage);
     expect(entries.map((e) => e.format).sort()).toEqual(['csv', 'html', 'pdf']);
     const recoveredHtml = entries.find((e) => e.format === 'html')!;
-    expect(recoveredHtml).toMatchObject({ recovered: true, kind: 'unknown', simulated: null, runIds: ['run-a', 'run-b'] });
+    expect(recoveredHtml).toMatchObject({ recovered: true, kind: 'unknown', simulated: true, runIds: ['run-a', 'run-b'], source: { runIds: ['run-a', 'run-b'] } });
+    // A PDF cannot be read back: whether it was simulated is not known, and the list says nothing rather than guess.
+    expect(entries.find((e) => e.format === 'pdf')!.simulated).toBeNull();
     expect(recoveredHtml.files[0]!.path).toBe(html);
     expect(entries.find((e) => e.format === 'csv')!.files.map((f) => path.basename(f.path))).toEqual(['requests.csv', 'metrics.csv']);
 

@@ -173,9 +173,12 @@ export class ReportHistory {
   private async recovered(format: ReportFormat, name: string, files: ReportFile[], abs: string): Promise<ReportHistoryEntry> {
     const st = await fs.stat(abs);
     let runIds: string[] = [];
+    let simulated: boolean | null = null;
     if (format === 'html' && st.size <= SCAN_HTML_MAX_BYTES) {
       const html = await fs.readFile(abs, 'utf8').catch(() => '');
       runIds = [...new Set([...html.matchAll(/data-run-id="([^"]{1,200})"/g)].map((m) => m[1]!))];
+      // The banner report-html.ts puts on every report of mocker numbers.
+      if (html.includes('Simulated engine')) simulated = true;
     }
     return {
       id: crypto.randomUUID(),
@@ -186,7 +189,7 @@ export class ReportHistory {
       source: runIds.length ? { runIds: runIds.slice(0, 200) } : {},
       files,
       runIds,
-      simulated: null,
+      simulated,
       recovered: true,
     };
   }

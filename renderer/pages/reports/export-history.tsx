@@ -139,7 +139,11 @@ function HistoryRow({ entry, history, runs }: { entry: ListedReportEntry; histor
         {error ? <ErrorCallout error={error} title="Could not open the file" testId={`history-error-${entry.id}`} /> : null}
       </td>
       <td className="history-row-actions">
-        {target ? <ReportExportMenu target={target} testId={`history-again-${entry.id}`} /> : null}
+        {target ? (
+          <span className="history-again" title="Make the same report again from the runs as they are now.">
+            <span className="muted small">Again:</span> <ReportExportMenu target={target} testId={`history-again-${entry.id}`} />
+          </span>
+        ) : null}
         <button type="button" className="btn btn-small" title="Removes the entry; the files stay where they are." onClick={() => void forgetReport(entry.id).then((r) => (r.ok ? null : setError(r.error)))} data-testid={`history-forget-${entry.id}`}>
           Remove
         </button>
