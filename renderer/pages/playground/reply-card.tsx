@@ -3,6 +3,7 @@ import { pdStatsFromTrace, type ChatReply } from '../../../common/chat';
 import { useApp } from '../../store/app-store';
 import { CopyButton } from './copy-button';
 import { Markdown } from './markdown';
+import { ReplyWaterfall } from './reply-waterfall';
 
 const ms = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`);
 const num = (v: number | null | undefined) => (v === null || v === undefined ? '—' : String(v));
@@ -142,6 +143,7 @@ export function ReplyStats({ reply }: { reply: ChatReply }) {
         </div>
       ) : null}
       {pd?.placement === 'remote' ? <div className="stat-footnote muted">KV transfer is an upper bound: P done → D first token, as the router saw it.</div> : null}
+      {reply.trace ? <ReplyWaterfall reply={reply} /> : null}
     </div>
   );
 }
