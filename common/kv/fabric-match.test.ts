@@ -6,7 +6,7 @@ import { kvGpuPairs, matchFabricReference, specKvInstances } from './fabric-matc
 import { fabricKey, type FabricProbeRecord } from './fabric-probe';
 import { KvprobeResult } from './kvprobe-result';
 
-const FIXTURES = path.join(import.meta.dirname, '..', '..', 'e2e', 'fixtures', 'kvprobe');
+const FIXTURES = path.join(import.meta.dirname, 'fixtures', 'kvprobe');
 const load = (name: string): KvprobeResult => KvprobeResult.parse(JSON.parse(fs.readFileSync(path.join(FIXTURES, name), 'utf8')));
 const tp1 = load('h100-nvlink-llama8b-tp1.json');
 const tp2 = load('h100-nvlink-llama8b-tp2.json');

@@ -5,7 +5,7 @@ import { linkFromCell } from './fabric-link';
 import { KvprobeResult } from './kvprobe-result';
 import { crossHostNote, expectationRow, fabricWarnings, LINK_EXPECTATIONS, LINK_EXPECTATIONS_SOURCE, largestCountMeasurement } from './link-expectations';
 
-const FIXTURES = path.join(import.meta.dirname, '..', '..', 'e2e', 'fixtures', 'kvprobe');
+const FIXTURES = path.join(import.meta.dirname, 'fixtures', 'kvprobe');
 const load = (name: string): KvprobeResult => KvprobeResult.parse(JSON.parse(fs.readFileSync(path.join(FIXTURES, name), 'utf8')));
 const h100 = load('h100-nvlink-llama8b-tp1.json');
 

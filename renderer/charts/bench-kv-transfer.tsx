@@ -9,9 +9,12 @@ import { HistogramChart } from './bench-distribution';
 const US_PER_MS = 1000;
 const fmtUs = (us: number | null): string => (us === null || !Number.isFinite(us) ? '—' : us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : us >= 10 ? `${us.toFixed(1)} µs` : `${us.toFixed(2)} µs`);
 
+/** The fabric's per-block figure; label names where it came from on the chart (e.g. "fabric ceiling (kvprobe, GPU0→1)"). */
+export type KvFabricLine = NonNullable<RunSeries['fabric']> & { label?: string };
+
 export interface KvTransferProps {
   sources: readonly KvTransferSource[];
-  fabric: RunSeries['fabric'];
+  fabric: KvFabricLine | null;
 }
 
 /**
@@ -37,7 +40,8 @@ export const KvTransferCharts = memo(function KvTransferCharts({ sources, fabric
   const pooled = useMemo(() => Float64Array.from(sources.flatMap((s) => s.intervals.map((iv) => iv.msPerBlock * US_PER_MS))).sort(), [sources]);
   const p50 = pooled.length ? percentileOfSorted(pooled, 50) : null;
   const p90 = pooled.length ? percentileOfSorted(pooled, 90) : null;
-  const markers = useMemo(() => (fabricUs !== null ? [{ x: fabricUs, label: 'fabric' }] : []), [fabricUs]);
+  const fabricLabel = fabric?.label ?? 'fabric';
+  const markers = useMemo(() => (fabricUs !== null ? [{ x: fabricUs, label: fabricLabel }] : []), [fabricUs, fabricLabel]);
   const points = lines.reduce((n, l) => n + l.points.length, 0);
   const figures = (
     <div className="bench-kv-figure" data-testid="kv-transfer-figures">
@@ -54,8 +58,8 @@ export const KvTransferCharts = memo(function KvTransferCharts({ sources, fabric
         </span>
       ) : null}
       {fabric ? (
-        <span data-testid="kv-transfer-fabric" title={fabric.source}>
-          <span className="muted">fabric: </span>
+        <span data-testid="kv-transfer-fabric" title={fabric.source} data-label={fabricLabel}>
+          <span className="muted">{fabricLabel}: </span>
           <strong>{fmtUs(fabricUs)}</strong>
           <span className="muted"> ({fabric.source})</span>
         </span>
@@ -81,7 +85,7 @@ export const KvTransferCharts = memo(function KvTransferCharts({ sources, fabric
             <YAxis type="number" domain={[0, 'auto']} tick={AXIS_TICK} width={50} tickFormatter={(v: number) => fmtUs(v)} />
             <Tooltip isAnimationActive={false} formatter={(v) => (typeof v === 'number' ? fmtUs(v) : String(v))} labelFormatter={(v) => `${Number(v).toFixed(1)} s`} />
             {fabricUs !== null ? (
-              <ReferenceLine y={fabricUs} stroke="#1d8a4e" strokeDasharray="5 4" ifOverflow="extendDomain" label={{ value: `fabric ${fmtUs(fabricUs)}`, position: 'insideBottomRight', fontSize: 10, fill: '#1d8a4e' }} />
+              <ReferenceLine y={fabricUs} stroke="#1d8a4e" strokeDasharray="5 4" ifOverflow="extendDomain" label={{ value: `${fabricLabel} ${fmtUs(fabricUs)}`, position: 'insideBottomRight', fontSize: 10, fill: '#1d8a4e' }} />
             ) : null}
             {lines.map((l) => (
               <Line key={l.source} data={l.points} dataKey="y" name={l.source} stroke={l.color} strokeWidth={1.5} dot={{ r: 1.5 }} isAnimationActive={false} animationDuration={0} />

@@ -5,6 +5,7 @@ import type { HandoffApi } from '../../common/api-contract';
 import type { Route } from '../routes';
 import { createChatSlice, type ChatSlice } from './chat-slice';
 import { createDeploymentsSlice, type DeploymentsSlice } from './deployments-slice';
+import { createFabricSlice, type FabricSlice } from './fabric-slice';
 import { createHostsSlice, type HostsSlice } from './hosts-slice';
 import { createReportsSlice, type ReportsSlice } from './reports-slice';
 import { createRunsSlice, type RunsSlice } from './runs-slice';
@@ -12,7 +13,7 @@ import { createTasksSlice, type TasksSlice } from './tasks-slice';
 import { createUiSlice, type UiSlice } from './ui-slice';
 import { createWaterfallSlice, type WaterfallSlice } from './waterfall-slice';
 
-export type AppState = HostsSlice & TasksSlice & UiSlice & DeploymentsSlice & RunsSlice & ChatSlice & ReportsSlice & WaterfallSlice;
+export type AppState = HostsSlice & TasksSlice & UiSlice & DeploymentsSlice & RunsSlice & ChatSlice & ReportsSlice & WaterfallSlice & FabricSlice;
 export type AppStore = StoreApi<AppState>;
 
 /** One store of slices; the API is injected so tests can drive it with their own handler. */
@@ -26,6 +27,7 @@ export function createAppStore(api: HandoffApi, initialRoute?: Route): AppStore 
     ...createRunsSlice(api)(...a),
     ...createReportsSlice(api)(...a),
     ...createWaterfallSlice(api)(...a),
+    ...createFabricSlice(api)(...a),
   }));
 }
 

@@ -6,7 +6,7 @@ import { isTaskFinished } from '../../../common/task';
 import { CdfChart, HistogramChart } from '../../charts/bench-distribution';
 import { sortedValues } from '../../charts/bench-downsample';
 import { benchColor } from '../../charts/bench-chart-frame';
-import { KvTransferCharts } from '../../charts/bench-kv-transfer';
+import { RunKvTransferCharts } from '../../charts/bench-kv-fabric';
 import { PercentileChart, type PercentileLine } from '../../charts/bench-percentiles';
 import { RequestScatter } from '../../charts/bench-scatter';
 import { RunSeriesChart } from '../../charts/bench-time-series';
@@ -175,7 +175,7 @@ export function RunCharts({ detail, series }: { detail: RunDetail; series: Packe
         <section className="card" data-testid="run-charts-kv">
           <h2 className="card-title">KV-cache handoff</h2>
           <div className="bench-chart-grid">
-            <KvTransferCharts sources={series.kvTransfer} fabric={series.fabric} />
+            <RunKvTransferCharts run={detail.run} series={series} />
           </div>
         </section>
       ) : null}

@@ -6,6 +6,7 @@ import { Modal } from '../../components/modal';
 import { TaskProgress } from '../../components/task-progress';
 import { formatAgo, formatBytes } from '../../format';
 import { useApp } from '../../store/app-store';
+import { FabricSection } from './fabric-section';
 import { GpuTable } from './gpu-table';
 import { hostAddress, hostDisplayName, hostStateLook } from './host-state';
 import { HostStatusChip } from './host-status-chip';
@@ -150,6 +151,7 @@ function HostDetails({ host }: { host: HostStatus }) {
               <TopologyMatrix topology={info.topology} />
             </section>
           ) : null}
+          <FabricSection host={host} />
           <section className="card">
             <h2 className="card-title">Software</h2>
             <SoftwareVersions info={info} />

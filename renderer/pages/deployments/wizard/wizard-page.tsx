@@ -3,6 +3,7 @@ import type { ErrorPayload } from '../../../../common/errors';
 import { useApp } from '../../../store/app-store';
 import { draftSpecText, initialDraft } from '../../../store/deployment-draft';
 import { SimulatedBadge, useSimulatedNotice } from '../simulated';
+import { FabricCheckCard } from './fabric-check-card';
 import { deploymentsHoldingGpus } from './gpu-usage';
 import { StepDeploy, type Deployed } from './step-deploy';
 import { nameProblem, StepModel } from './step-model';
@@ -200,6 +201,9 @@ export function WizardPage() {
           }}
           onNew={startOver}
         />
+      ) : null}
+      {step === 'review' && plan?.text === spec.text && plan.outcome?.plan?.mode === 'disaggregated' ? (
+        <FabricCheckCard plan={plan.outcome.plan} hosts={hosts} simulated={plan.outcome.simulated} />
       ) : null}
       {step !== 'deploy' ? (
         <footer className="wizard-foot">
