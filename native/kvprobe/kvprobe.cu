@@ -203,8 +203,15 @@ __global__ void __launch_bounds__(GATHER_THREADS) gatherPieces(const char* __res
   long r = p % pieces;
   long layer = r >> 1;
   size_t kvOffset = (r & 1) ? cacheBlocks * pieceBytes : 0;
-  const int4* s = reinterpret_cast<const int4*>(src + layer * layerStride + kvOffset + (size_t)srcIds[b] * pieceBytes);
-  int4* d = reinterpret_cast<int4*>(dst + layer * layerStride + kvOffset + (size_t)dstIds[b] * pieceBytes);
+  const char* sp = src + layer * layerStride + kvOffset + (size_t)srcIds[b] * pieceBytes;
+  char* dp = dst + layer * layerStride + kvOffset + (size_t)dstIds[b] * pieceBytes;
+  if (pieceBytes % sizeof(int4) != 0) {
+    // Odd shapes (e.g. fp8 with a tiny head dim): pieces are not 16-byte aligned, copy bytes.
+    for (size_t i = threadIdx.x; i < pieceBytes; i += GATHER_THREADS) dp[i] = sp[i];
+    return;
+  }
+  const int4* s = reinterpret_cast<const int4*>(sp);
+  int4* d = reinterpret_cast<int4*>(dp);
   size_t n = pieceBytes / sizeof(int4);
   size_t i = threadIdx.x;
   for (; i + (UNROLL - 1) * GATHER_THREADS < n; i += UNROLL * GATHER_THREADS) {
@@ -215,13 +222,6 @@ __global__ void __launch_bounds__(GATHER_THREADS) gatherPieces(const char* __res
     for (int u = 0; u < UNROLL; u++) d[i + u * GATHER_THREADS] = v[u];
   }
   for (; i < n; i += GATHER_THREADS) d[i] = __ldg(s + i);
-  // Tail bytes when a piece is not a multiple of 16 bytes (odd shapes only).
-  size_t tail = pieceBytes % sizeof(int4);
-  if (tail && threadIdx.x < tail) {
-    const char* sc = reinterpret_cast<const char*>(s) + n * sizeof(int4);
-    char* dc = reinterpret_cast<char*>(d) + n * sizeof(int4);
-    dc[threadIdx.x] = sc[threadIdx.x];
-  }
 }
 
 // The source side: allocate, fill, export, then wait for the parent to finish.
