@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { UserFacingError } from './errors';
 import { isErrorRecord, requestMetrics } from './metrics/request-metrics';
 import { displayValues } from './metrics/run-metrics';
 import { sumSeries } from './metrics/prom-text';
 import type { MetricSample, RequestRecord } from './run-record';
+import { decodeFloat32, encodeFloat32 } from './float32-base64';
+import { NixlTransferSeries } from './kv/nixl-transfer-series';
 
 /**
  * What the run view charts are drawn from (runs.series): one value per profiling request, in
@@ -74,6 +75,8 @@ export const RunSeries = z.object({
   kvTransfer: z.array(KvTransferSource),
   /** The fabric's per-block copy time (kvprobe, or the mocker's model) to draw as a reference line. */
   fabric: z.object({ msPerBlock: Num, source: z.string() }).nullable(),
+  /** Per-transfer NIXL telemetry (transfers.jsonl), when the run has it. */
+  nixlTransfers: NixlTransferSeries.nullable().optional(),
 });
 export type RunSeries = z.infer<typeof RunSeries>;
 
@@ -105,28 +108,6 @@ export type PackedRequestColumns = z.infer<typeof PackedRequestColumns>;
 
 /** The columns as typed arrays, in send order. */
 export type DecodedColumns = { count: number } & Record<ColumnName, Float32Array>;
-
-function encodeFloat32(values: ArrayLike<number>): string {
-  const view = new DataView(new ArrayBuffer(values.length * 4));
-  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i]!, true);
-  const bytes = new Uint8Array(view.buffer);
-  // btoa takes a "binary string"; build it in slices to stay under argument-count limits.
-  let bin = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(bin);
-}
-
-function decodeFloat32(b64: string, count: number, name: string): Float32Array {
-  const bin = atob(b64);
-  if (bin.length !== count * 4) {
-    throw new UserFacingError('bad-run-series', `The ${name} column of the run's chart data holds ${bin.length / 4} values, not ${count}. Reload the run; if it persists, restart Handoff.`);
-  }
-  const view = new DataView(new ArrayBuffer(bin.length));
-  for (let i = 0; i < bin.length; i++) view.setUint8(i, bin.charCodeAt(i));
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
-  return out;
-}
 
 export function decodeRequestColumns(c: PackedRequestColumns): DecodedColumns {
   const out = { count: c.count } as DecodedColumns;

@@ -2,6 +2,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { NixlTransferRecord } from '../../../common/kv/nixl-transfer';
+import { buildNixlTransferSeries } from '../../../common/kv/nixl-transfer-series';
 import { MetricSample, RequestRecord } from '../../../common/run-record';
 import { buildRunSeries, decodeRequestColumns, packRunSeries, PackedRunSeries, type RequestColumns, type RunSeries } from '../../../common/run-series';
 import type { RunDetail } from '../../../common/run-view';
@@ -68,7 +70,7 @@ export class RunSeriesSource {
       const st = await fs.stat(path.join(dir, rel)).catch(() => null);
       return st ? `${Math.floor(st.mtimeMs)}.${st.size}` : '-';
     };
-    return `${await stat(RUN_FILES.runJson)}:${await stat(RUN_FILES.requests)}:${await stat(RUN_FILES.samples)}:${await stat(RUN_FILES.summary)}`;
+    return `${await stat(RUN_FILES.runJson)}:${await stat(RUN_FILES.requests)}:${await stat(RUN_FILES.samples)}:${await stat(RUN_FILES.summary)}:${await stat(RUN_FILES.transfers)}`;
   }
 
   private remember(id: string, e: Entry): Entry {
@@ -95,9 +97,10 @@ export class RunSeriesSource {
       .catch(() => null);
     if (onDisk?.success && onDisk.data.key === key) return this.remember(id, { key, packed: onDisk.data.series, series: null });
 
-    const [records, samples] = await Promise.all([
+    const [records, samples, transfers] = await Promise.all([
       this.store.readJsonl(id, RUN_FILES.requests, RequestRecord),
       this.store.readJsonl(id, RUN_FILES.samples, MetricSample),
+      this.store.readJsonl(id, RUN_FILES.transfers, NixlTransferRecord),
     ]);
     const kv = detail.kvTransfer as Array<{ bytesPerBlock?: number } | null>;
     const series = buildRunSeries({
@@ -108,6 +111,7 @@ export class RunSeriesSource {
       summaryKvTransfer: detail.kvTransfer,
       fabric: mockerFabric(detail, kv.find((k) => typeof k?.bytesPerBlock === 'number')?.bytesPerBlock),
     });
+    if (transfers.length) series.nixlTransfers = buildNixlTransferSeries(transfers);
     const packed = packRunSeries(series);
     // Written beside the records (temp + rename, so a reader never sees half of it); a failure only costs the next open.
     const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;

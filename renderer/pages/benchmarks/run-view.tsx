@@ -7,6 +7,7 @@ import { CdfChart, HistogramChart } from '../../charts/bench-distribution';
 import { sortedValues } from '../../charts/bench-downsample';
 import { benchColor } from '../../charts/bench-chart-frame';
 import { RunKvTransferCharts } from '../../charts/bench-kv-fabric';
+import { KvTelemetryCharts } from '../../charts/kv-telemetry';
 import { PercentileChart, type PercentileLine } from '../../charts/bench-percentiles';
 import { RequestScatter } from '../../charts/bench-scatter';
 import { RunSeriesChart } from '../../charts/bench-time-series';
@@ -176,6 +177,7 @@ export function RunCharts({ detail, series }: { detail: RunDetail; series: Packe
           <h2 className="card-title">KV-cache handoff</h2>
           <div className="bench-chart-grid">
             <RunKvTransferCharts run={detail.run} series={series} />
+            {series.nixlTransfers ? <KvTelemetryCharts transfers={series.nixlTransfers} aggregate={series.kvTransfer} /> : null}
           </div>
         </section>
       ) : null}
