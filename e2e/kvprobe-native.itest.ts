@@ -80,15 +80,18 @@ describe('native/build-kvprobe.sh', () => {
 });
 
 describe('committed H100 results', () => {
-  it('match the kvprobe result schema and the Llama-3.1-8B block shape', async () => {
+  it('match the kvprobe result schema, their block shapes, and the source hash of the native build', async () => {
     const dir = path.join(repo, 'native', 'results');
     const files = (await fsp.readdir(dir)).filter((f) => f.startsWith('h100-nvlink-') && f.endsWith('.json'));
-    expect(files.length).toBeGreaterThanOrEqual(2);
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    const cu = await fsp.readFile(path.join(repo, 'native', 'kvprobe', 'kvprobe.cu'), 'utf8');
     for (const f of files) {
       const r = KvprobeResult.parse(JSON.parse(await fsp.readFile(path.join(dir, f), 'utf8')));
-      expect(r.shape).toEqual(kvprobeShape({ layers: 32, kvHeadsPerRank: 8, headDim: 128, dtypeBytes: 2, blockSize: 16 }));
-      expect(r.shape.bytesPerBlock).toBe(2 * 1024 * 1024);
+      const { bytesPerBlock: _b, piecesPerBlock: _p, ...input } = r.shape;
+      expect(r.shape).toEqual(kvprobeShape(input));
       expect(r.blockCounts).toEqual([1, 16, 188]);
+      if (r.implementation === 'native') expect(r.producerVersion).toBe(`kvprobe-${kvprobeSourceHash(cu)}`);
+      if (f.includes('llama8b')) expect(r.shape.bytesPerBlock).toBe(2 * 1024 * 1024);
     }
   });
 });
