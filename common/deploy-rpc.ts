@@ -260,3 +260,10 @@ export const DeployNotifications = {
   'deploy.sample': DeploySample,
   'logs.line': z.object({ deploymentId: z.string(), process: z.string(), line: z.string(), at: z.string(), followId: z.string() }),
 } as const;
+
+/** The status of a process that has not run (yet): no pid, no times, no exit. */
+export function unstartedProcessStatus(
+  p: Pick<ProcessStatus, 'name' | 'role' | 'state' | 'detail' | 'port' | 'readinessUrl' | 'metricsUrl' | 'logFile' | 'exitKnown'>,
+): ProcessStatus {
+  return { ...p, pid: null, pgid: null, startTime: null, startedAt: null, readyAt: null, exitedAt: null, exitCode: null, signal: null, restarts: 0, lastLogLines: [], adopted: false };
+}

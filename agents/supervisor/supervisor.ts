@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { DeployApplyParams, DeploymentState, DeploymentStatus, DeployProgress, LaunchProcess, LogLimits, ProcessStatus } from '../../common/deploy-rpc';
+import { unstartedProcessStatus, type DeployApplyParams, type DeploymentState, type DeploymentStatus, type DeployProgress, type LaunchProcess, type LogLimits, type ProcessStatus } from '../../common/deploy-rpc';
 import { UserFacingError } from '../../common/errors';
 import { errorFields, type AgentLogger } from '../rpc/agent-logger';
 import {
@@ -232,28 +232,17 @@ export class Supervisor {
   }
 
   private initialStatus(dir: string, launch: LaunchProcess): ProcessStatus {
-    return {
+    return unstartedProcessStatus({
       name: launch.name,
       role: launch.role,
       state: 'pending',
-      pid: null,
-      pgid: null,
-      startTime: null,
-      startedAt: null,
-      readyAt: null,
-      exitedAt: null,
-      exitCode: null,
-      signal: null,
       exitKnown: true,
-      restarts: 0,
-      lastLogLines: [],
       detail: launch.dependsOn.length ? `waiting for ${launch.dependsOn.join(', ')}` : null,
       port: launch.port,
       readinessUrl: launch.readiness.url,
       metricsUrl: metricsUrlOf(launch),
       logFile: logFile(dir, launch.name),
-      adopted: false,
-    };
+    });
   }
 
   /** Problems with ports something already listens on: a stale server would pass our readiness probe. */

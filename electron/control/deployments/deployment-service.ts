@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import type { DeploymentStatus, ProcessStatus } from '../../../common/deploy-rpc';
+import { unstartedProcessStatus, type DeploymentStatus, type ProcessStatus } from '../../../common/deploy-rpc';
+import { abortableSleep } from '../../../common/abortable-sleep';
 import {
   formatPlan,
   formatProblems,
@@ -67,16 +68,7 @@ const TEARDOWN_GRACE_S = 10;
 const STATUS_TIMEOUT_MS = 20_000;
 const LAST_LINES_IN_ERRORS = 12;
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
+const sleep = abortableSleep;
 
 const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
 const errorCode = (err: unknown) => (err instanceof UserFacingError ? err.code : null);
@@ -386,26 +378,19 @@ export class DeploymentService extends EventEmitter<{ changed: [DeploymentSummar
           ? 'waiting for the workers on other hosts'
           : `the agent on ${planned.host} does not know this deployment (its agent home was reset?)`;
       return {
-        name: planned.name,
-        role: planned.role,
+        ...unstartedProcessStatus({
+          name: planned.name,
+          role: planned.role,
+          state: 'pending',
+          exitKnown: false,
+          detail,
+          port: planned.port,
+          readinessUrl: planned.readiness.url,
+          metricsUrl: planned.metricsUrl,
+          logFile: '',
+        }),
+        // 'unknown' exists only in the controller's view: no agent can say what the process is doing.
         state: r?.error || !starting ? ('unknown' as const) : ('pending' as const),
-        pid: null,
-        pgid: null,
-        startTime: null,
-        startedAt: null,
-        readyAt: null,
-        exitedAt: null,
-        exitCode: null,
-        signal: null,
-        exitKnown: false,
-        restarts: 0,
-        lastLogLines: [],
-        detail,
-        port: planned.port,
-        readinessUrl: planned.readiness.url,
-        metricsUrl: planned.metricsUrl,
-        logFile: '',
-        adopted: false,
         ...extra,
       };
     });

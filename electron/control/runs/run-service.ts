@@ -28,6 +28,7 @@ import { HANDOFF_VERSION } from '../../../common/version';
 import type { AgentConnection } from '../agent/agent-attach';
 import { cancelledError, type TaskContext, type TaskRunner } from '../tasks/task-runner';
 import { benchTarget, type BenchTarget } from './bench-target';
+import { abortableSleep } from '../../../common/abortable-sleep';
 import { LocalRunStore, RUN_FILES, type LocalRun } from './local-run-store';
 import { PendingRuns, type PendingRun } from './pending-runs';
 import { collectRun, RunStillRunning } from './run-collector';
@@ -67,17 +68,7 @@ const RETRYABLE = new Set(['host-unreachable', 'agent-disconnected', 'agent-time
 const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
 const errorCode = (err: unknown) => (err instanceof UserFacingError ? err.code : 'internal');
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
+const sleep = abortableSleep;
 
 function headlineOf(m: MetricsView | null, gpuCount: number | null): RunHeadline | null {
   if (!m) return null;
