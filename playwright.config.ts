@@ -6,7 +6,8 @@ export default defineConfig({
   timeout: 90_000,
   workers: 1,
   reporter: [['list']],
-  outputDir: 'test-results',
+  // Playwright empties its output folder on start: parallel runs on one checkout each need their own.
+  outputDir: process.env.PW_OUTPUT_DIR ?? 'test-results',
   use: {
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
