@@ -25,7 +25,7 @@ function watchPage(page: Page): { foreign: string[]; errors: string[] } {
   return seen;
 }
 
-test('the shell shows the five pages, and pages not built yet say what is coming with no data', async ({ page }) => {
+test('the shell shows the five pages, and the Reports page of a fresh home says what to do first, with no data', async ({ page }) => {
   const seen = watchPage(page);
   await page.setViewportSize({ width: 1320, height: 820 });
   await page.goto(ui.serve.url);
