@@ -201,6 +201,9 @@ describe('per-request waterfall', () => {
     };
     const w = chatWaterfall(121.75, 402, t);
     expect(ids(w)).toEqual(['network', 'router', 'prefill', 'router-handoff', 'kv-transfer', 'decode']);
+    // With the reply's ITL as its decode step, the upper bound shrinks by one step.
+    expect(ids(chatWaterfall(121.75, 402, t, 14))).toEqual(['network', 'router', 'prefill', 'router-handoff', 'kv-transfer', 'first-decode-step', 'decode']);
+    expectPartition(chatWaterfall(121.75, 402, t, 14));
     expect(dur(w, 'network')).toBeCloseTo(2, 6);
     expect(w.phases.find((p) => p.id === 'kv-transfer')!.basis).toBe('upper-bound');
     expectPartition(w);

@@ -863,10 +863,10 @@ export function buildRunWaterfall(input: RunWaterfallInput): RunWaterfall {
   };
 }
 
-/** The playground: one reply's client TTFT and the router's trace (two clocks, so network is one phase). */
-export function chatWaterfall(ttftMs: number | null, e2eMs: number | null, trace: RouterTraceLine): RequestWaterfall {
+/** The playground: one reply's client TTFT (and ITL as its decode step) and the router's trace (two clocks, so network is one phase). */
+export function chatWaterfall(ttftMs: number | null, e2eMs: number | null, trace: RouterTraceLine, itlMs: number | null = null): RequestWaterfall {
   return buildWaterfall({
-    client: { requestId: trace.requestId, firstTokenMs: ttftMs, lastTokenMs: e2eMs, stepMs: null, error: trace.error?.message ?? null },
+    client: { requestId: trace.requestId, firstTokenMs: ttftMs, lastTokenMs: e2eMs, stepMs: itlMs, error: trace.error?.message ?? null },
     router: routerTimesFromTrace(trace),
     arrivalAfterSendMs: null,
     transfers: [],

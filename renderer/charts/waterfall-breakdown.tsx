@@ -112,7 +112,7 @@ export function DisaggregationPanel({ check }: { check: DisaggCheck }) {
       {check.status !== 'not-applicable' ? (
         <dl className="wf-panel-figures">
           <div>
-            <dt>remote-prefill ratio</dt>
+            <dt>remote-prefill ratio (traced requests, warmup included)</dt>
             <dd data-testid="wf-disagg-ratio">
               {check.remoteRatio === null ? '—' : `${(check.remoteRatio * 100).toFixed(0)}%`}{' '}
               <span className="muted small">
