@@ -92,7 +92,9 @@ export class FabricService {
         ctx.step('locate', 'done', `${reply.provenance.via}: ${reply.provenance.path}`);
         ctx.step('measure', 'done', `${reply.result.measurements.length} measurements (${reply.result.implementation})`);
         ctx.step('save', 'running');
-        const link = classifyLink(status.info?.topology ?? null, p.srcGpu, p.dstGpu);
+        // The last check's facts hold the topology; a host never checked is asked now.
+        const topology = status.info ? status.info.topology : ((await agent.rpc.call('host.info', {}, { timeoutMs: 120_000, signal: ctx.signal }).catch(() => null))?.topology ?? null);
+        const link = classifyLink(topology, p.srcGpu, p.dstGpu);
         const record: FabricProbeRecord = {
           key: fabricKey(p.srcGpu, p.dstGpu, shape),
           host: p.host,
