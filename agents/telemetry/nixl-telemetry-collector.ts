@@ -15,6 +15,9 @@ import { NixlTelemetryFile } from './nixl-telemetry-reader';
 /** NIXL flushes staged events to the file every NIXL_TELEMETRY_RUN_INTERVAL (100 ms by default). */
 export const NIXL_FLUSH_INTERVAL_MS = 100;
 
+/** How long a new file may stay empty or header-less before it is reported as unreadable. */
+const CREATE_GRACE_MS = 5_000;
+
 export interface TelemetrySource {
   worker: string;
   dir: string;
@@ -49,6 +52,7 @@ interface Tracked {
 export class NixlTelemetryCollector {
   private readonly files = new Map<string, Tracked>();
   private readonly refused = new Set<string>();
+  private readonly firstFailMs = new Map<string, { sinceMs: number; err: unknown }>();
   private timer: NodeJS.Timeout | null = null;
   private lastReadMs: number | null = null;
   private discarded = 0;
@@ -73,6 +77,7 @@ export class NixlTelemetryCollector {
       // NIXL stages events and flushes them on its own timer: wait one flush so the run's last transfers reach the file.
       await new Promise((r) => setTimeout(r, NIXL_FLUSH_INTERVAL_MS * 2));
       this.readAll();
+      for (const [file, f] of this.firstFailMs) if (!this.files.has(file)) this.refuse(file, f.err);
       for (const t of this.files.values()) {
         t.grouper.flush();
         t.reader.close();
@@ -149,8 +154,20 @@ export class NixlTelemetryCollector {
         let reader: NixlTelemetryFile;
         try {
           reader = new NixlTelemetryFile(file, true);
-          reader.readHeader();
         } catch (err) {
+          this.refuse(file, err);
+          continue;
+        }
+        try {
+          reader.readHeader();
+          this.firstFailMs.delete(file);
+        } catch (err) {
+          reader.close();
+          // A file NIXL is still creating: empty, or zeros until its header is written.
+          const code = err instanceof UserFacingError ? err.code : '';
+          const since = this.firstFailMs.get(file)?.sinceMs ?? this.o.nowMs();
+          this.firstFailMs.set(file, { sinceMs: since, err });
+          if ((code === 'nixl-telemetry-uninitialised' || code === 'nixl-telemetry-truncated') && this.o.nowMs() - since < CREATE_GRACE_MS) continue;
           this.refuse(file, err);
           continue;
         }

@@ -108,6 +108,9 @@ describe('NIXL telemetry reader', () => {
     bad('type', HEADER_BYTES + 16, [99, 0, 0, 0], /corrupted: event in slot 1 has type 99/);
     bad('expected', 20, [9, 0, 0, 0], /corrupted: expected_version 9 differs from version 4/);
     expect(() => readNixlTelemetryFile(path.join(dir, 'missing'))).toThrow(/Cannot read the NIXL telemetry file .*ENOENT/);
+    const zeros = path.join(dir, 'zeros');
+    fs.writeFileSync(zeros, new Uint8Array(HEADER_BYTES + 16 * 64));
+    expect(() => readNixlTelemetryFile(zeros)).toThrow(/has no header yet \(all zeros\): NIXL has created it but not initialised it/);
   });
 
   it('ignores the padding bytes NIXL leaves uninitialised between event type and value', () => {

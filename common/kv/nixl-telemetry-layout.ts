@@ -100,6 +100,10 @@ export function decodeNixlHeader(bytes: Uint8Array, file: string, fileBytes = by
   if (bytes.length < HEADER_BYTES) throw truncated(file, fileBytes, HEADER_BYTES, 'the 40-byte header');
   const view = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
   const version = view.getInt32(OFF_VERSION, true);
+  if (version === 0 && view.getUint32(OFF_CAPACITY, true) === 0) {
+    // createCyclicBuffer: open(O_CREAT), ftruncate (zeros), then the header; a reader can land in between.
+    throw new UserFacingError('nixl-telemetry-uninitialised', `The NIXL telemetry file ${file} has no header yet (all zeros): NIXL has created it but not initialised it. Read it again in a moment; if it stays so, the NIXL process died while creating it.`);
+  }
   if (version !== NIXL_TELEMETRY_VERSION) {
     throw new UserFacingError(
       'nixl-telemetry-version',
