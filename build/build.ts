@@ -4,6 +4,7 @@ import { build as esbuild } from 'esbuild';
 import { build as viteBuild } from 'vite';
 import { buildAgentBundle } from './agent-bundle';
 import { buildNodeRuntime } from './node-runtime';
+import { buildKvprobePrebuilt } from './kvprobe-prebuilt';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const buildDir = path.join(repoRoot, 'build');
@@ -66,6 +67,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const t2 = Date.now();
   const files = await buildAgentArtifacts();
   console.log(`build: ${files.map((f) => path.relative(repoRoot, f)).join(', ')} (${Date.now() - t2} ms)`);
+  console.log(`build: ${buildKvprobePrebuilt().message}`);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
