@@ -142,6 +142,24 @@ describe('probe.kv on the agent', () => {
     }
   }, 180_000);
 
+  it('uses the prebuilt binary beside the bundle when it runs with the driver, without building', async () => {
+    const prebuiltDir = path.join(path.dirname(bundle), 'kvprobe-prebuilt');
+    const cudaDir = await fs.mkdtemp(path.join(root, 'cuda-'));
+    const cuda = await makeFakeCuda(cudaDir, fakeResult({ producerVersion: 'kvprobe-prebuilt-test' }));
+    await fs.mkdir(prebuiltDir, { recursive: true });
+    await fs.copyFile(path.join(cudaDir, 'fake-kvprobe.sh'), path.join(prebuiltDir, 'kvprobe'));
+    await fs.chmod(path.join(prebuiltDir, 'kvprobe'), 0o755);
+    try {
+      const { client } = await agent({ PATH: systemPath(cuda.binDir, await fakeSmiDir(2)) });
+      const r = await client.call('probe.kv', { srcGpu: 0, dstGpu: 1, shape: SHAPE }, { timeoutMs: 60_000 });
+      expect(r.provenance).toEqual({ via: 'prebuilt', path: path.join(prebuiltDir, 'kvprobe'), notes: [] });
+      expect(r.result.producerVersion).toBe('kvprobe-prebuilt-test');
+      await expect(fs.access(cuda.nvccLog)).rejects.toThrow();
+    } finally {
+      await fs.rm(prebuiltDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('probe.cancel stops a running probe and its process', async () => {
     const cuda = await makeFakeCuda(await fs.mkdtemp(path.join(root, 'cuda-')), fakeResult());
     await fs.writeFile(cuda.hangFile, '');
