@@ -17,8 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from '@playwright/test';
 import { build as viteBuild } from 'vite';
-import WebSocket from 'ws';
-import { startUiServer, type UiServer } from '../e2e/ui-fixture';
+import { apiCall, startUiServer, type UiServer } from '../e2e/ui-fixture';
 import type { BenchRow } from './bench-row';
 import { syntheticAiperfJsonl } from './import-aiperf';
 
@@ -26,32 +25,11 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 const CHARTS = ['percentiles', 'histogram-ttft', 'cdf-ttft', 'scatter-ttft-isl'];
 const ROUNDS = 5;
 
-async function call<T>(ui: UiServer, method: string, params: unknown): Promise<T> {
-  const ws = new WebSocket(`ws://127.0.0.1:${ui.serve.port}/api?token=${encodeURIComponent(ui.serve.token)}`, { maxPayload: 1 << 30 });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    return await new Promise<T>((resolve, reject) => {
-      ws.on('message', (data: WebSocket.RawData) => {
-        const msg = JSON.parse(String(data)) as { id?: number; ok?: boolean; result?: T; error?: { message: string } };
-        if (msg.id !== 1) return;
-        if (msg.ok) resolve(msg.result as T);
-        else reject(new Error(`${method}: ${msg.error?.message}`));
-      });
-      ws.send(JSON.stringify({ id: 1, method, params }));
-    });
-  } finally {
-    ws.close();
-  }
-}
-
 async function importRun(ui: UiServer, dir: string, records: number): Promise<string> {
   const sub = path.join(dir, `aiperf-${records}`);
   await fs.mkdir(sub, { recursive: true });
   await fs.writeFile(path.join(sub, 'profile_export.jsonl'), syntheticAiperfJsonl(records));
-  const r = await call<{ runs: Array<{ id: string }> }>(ui, 'runs.import', { paths: [sub] });
+  const r = await apiCall<{ runs: Array<{ id: string }> }>(ui, 'runs.import', { paths: [sub] });
   return r.runs[0]!.id;
 }
 

@@ -1,12 +1,11 @@
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
-import WebSocket from 'ws';
 import YAML from 'yaml';
 import { exampleSpec, freePortRun } from './harness/deploy-specs';
-import { screenshotPath, startUiServer, type UiServer } from './ui-fixture';
+import { apiCall, screenshotPath, startUiServer, useFakeGpus, type UiServer } from './ui-fixture';
+import { fullShot, openApp, watchPage } from './ui-page';
 
 /**
  * The Benchmarks pages in the browser UI against the real controller and the local agent ("This
@@ -14,57 +13,13 @@ import { screenshotPath, startUiServer, type UiServer } from './ui-fixture';
  * drag and drop and by the file picker, a sweep, and the comparison verdict.
  */
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const HARNESS = path.join(HERE, 'harness');
 const FIXTURES = path.join(HERE, 'fixtures', 'bench-artifacts');
 
 test.describe.configure({ mode: 'serial' });
 
-const savedEnv = { PATH: process.env.PATH, FAKE_GPU_COUNT: process.env.FAKE_GPU_COUNT, FAKE_GPU_BUSY: process.env.FAKE_GPU_BUSY };
-let fakeBin: string | null = null;
+let restoreGpus: (() => Promise<void>) | undefined;
 let ui: UiServer;
 const deployed: string[] = [];
-
-/** The local agent inherits the controller's PATH: a fake nvidia-smi there gives "This computer" 4 GPUs. */
-async function useFakeGpus(): Promise<void> {
-  fakeBin = await fs.mkdtemp(path.join(os.tmpdir(), 'handoff-fakebin-'));
-  await fs.copyFile(path.join(HARNESS, 'fake-nvidia-smi.sh'), path.join(fakeBin, 'nvidia-smi'));
-  await fs.chmod(path.join(fakeBin, 'nvidia-smi'), 0o755);
-  process.env.PATH = `${fakeBin}:${savedEnv.PATH ?? ''}`;
-  process.env.FAKE_GPU_COUNT = '4';
-  delete process.env.FAKE_GPU_BUSY;
-}
-
-async function restoreEnv(): Promise<void> {
-  for (const [k, v] of Object.entries(savedEnv)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-  if (fakeBin) await fs.rm(fakeBin, { recursive: true, force: true });
-  fakeBin = null;
-}
-
-/** One API call over the same WebSocket the page uses (no Origin header: not a browser). */
-async function api<T = unknown>(method: string, params?: unknown): Promise<T> {
-  const url = `ws://127.0.0.1:${ui.serve.port}/api?token=${encodeURIComponent(ui.serve.token)}`;
-  const ws = new WebSocket(url);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    return await new Promise<T>((resolve, reject) => {
-      ws.on('message', (data: WebSocket.RawData) => {
-        const msg = JSON.parse(String(data)) as { id?: number; ok?: boolean; result?: T; error?: { message: string } };
-        if (msg.id !== 1) return;
-        if (msg.ok) resolve(msg.result as T);
-        else reject(new Error(`${method}: ${msg.error?.message}`));
-      });
-      ws.send(JSON.stringify({ id: 1, method, params }));
-    });
-  } finally {
-    ws.close();
-  }
-}
 
 interface Deployment {
   id: string;
@@ -73,10 +28,10 @@ interface Deployment {
 }
 
 async function deploy(specText: string, name: string): Promise<Deployment> {
-  const r = await api<{ deployment: Deployment }>('deployments.apply', { specText });
+  const r = await apiCall<{ deployment: Deployment }>(ui, 'deployments.apply', { specText });
   deployed.push(r.deployment.id);
   await expect
-    .poll(async () => (await api<Deployment[]>('deployments.list', { refresh: true })).find((d) => d.id === r.deployment.id)?.state, { timeout: 90_000, message: `${name} gets ready` })
+    .poll(async () => (await apiCall<Deployment[]>(ui, 'deployments.list', { refresh: true })).find((d) => d.id === r.deployment.id)?.state, { timeout: 90_000, message: `${name} gets ready` })
     .toBe('ready');
   return r.deployment;
 }
@@ -94,33 +49,6 @@ async function aggregatedSpec(gpu: number): Promise<string> {
   spec.workers[0]!.gpus = [gpu];
   spec.router.port = base + 1;
   return YAML.stringify(spec);
-}
-
-function watchPage(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  return errors;
-}
-
-async function open(page: Page): Promise<void> {
-  await page.setViewportSize({ width: 1400, height: 900 });
-  await page.goto(ui.serve.url);
-  await expect(page.getByTestId('connection-state')).toHaveAttribute('data-state', 'open');
-}
-
-/** A whole-page screenshot: the content pane scrolls inside the window, so grow the window to it. */
-async function fullShot(page: Page, name: string): Promise<void> {
-  const h = await page.evaluate(() => {
-    const c = document.querySelector('.content');
-    return c ? c.scrollHeight + 40 : document.body.scrollHeight;
-  });
-  const vp = page.viewportSize() ?? { width: 1400, height: 900 };
-  await page.setViewportSize({ width: vp.width, height: Math.min(Math.max(h, 700), 5000) });
-  await page.screenshot({ path: screenshotPath(name) });
-  await page.setViewportSize(vp);
 }
 
 /** Drops files on an element the way a browser does: a DataTransfer holding File objects. */
@@ -145,12 +73,12 @@ let disaggRun = '';
 let aggRun = '';
 
 test.beforeAll(async () => {
-  await useFakeGpus();
+  restoreGpus = await useFakeGpus({ count: 4 });
   ui = await startUiServer(process.env.HANDOFF_RENDERER_DIR ? { staticDir: process.env.HANDOFF_RENDERER_DIR } : {});
 });
 
 test.afterAll(async () => {
-  for (const id of deployed) await api('deployments.teardown', { id }).catch(() => undefined);
+  for (const id of deployed) await apiCall(ui, 'deployments.teardown', { id }).catch(() => undefined);
   try {
     await ui?.close();
   } catch {
@@ -158,7 +86,7 @@ test.afterAll(async () => {
     await new Promise((r) => setTimeout(r, 1000));
     await fs.rm(ui.home, { recursive: true, force: true });
   }
-  await restoreEnv();
+  await restoreGpus?.();
 });
 
 test('runs the seed preset from the UI against a simulated deployment and shows its charts with the figures of runs.get', async ({ page }) => {
@@ -166,7 +94,7 @@ test('runs the seed preset from the UI against a simulated deployment and shows 
   const errors = watchPage(page);
   const pd = await exampleSpec({ prefill: 'this-computer', decode: 'this-computer' });
   const [disagg, agg] = await Promise.all([deploy(pd.text.replace(/^name: .*$/m, 'name: bench-pd'), 'bench-pd'), deploy(await aggregatedSpec(3), 'bench-agg')]);
-  await open(page);
+  await openApp(page, ui);
 
   await page.getByTestId('nav-benchmarks').click();
   await expect(page.getByTestId('page-benchmarks')).toBeVisible();
@@ -200,7 +128,7 @@ test('runs the seed preset from the UI against a simulated deployment and shows 
   await expect(page.getByTestId('page-run')).toHaveAttribute('data-run-id', disaggRun);
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'complete');
   await expect(page.getByTestId('run-view-simulated')).toBeVisible();
-  const detail = await api<RunDetail>('runs.get', { id: disaggRun });
+  const detail = await apiCall<RunDetail>(ui, 'runs.get', { id: disaggRun });
   const m = detail.metrics!;
   const expected: Record<string, number | null | undefined> = {
     'output-tokens-per-s': m.scalars.outputTokenThroughputPerS,
@@ -238,16 +166,16 @@ test('runs the seed preset from the UI against a simulated deployment and shows 
   await expect(page.getByTestId('bench-chart-histogram-itl').locator('svg.recharts-surface').first()).toBeVisible();
 
   // The same preset on the aggregated deployment, for the comparison below.
-  const started = await api<{ runIds: string[]; task: { id: string } }>('runs.start', { deployment: agg.id, workload: { preset: 'seed' } });
+  const started = await apiCall<{ runIds: string[]; task: { id: string } }>(ui, 'runs.start', { deployment: agg.id, workload: { preset: 'seed' } });
   aggRun = started.runIds[0]!;
-  await expect.poll(async () => (await api<{ state: string }>('tasks.get', { id: started.task.id })).state, { timeout: 180_000 }).toBe('succeeded');
+  await expect.poll(async () => (await apiCall<{ state: string }>(ui, 'tasks.get', { id: started.task.id })).state, { timeout: 180_000 }).toBe('succeeded');
   expect(errors).toEqual([]);
 });
 
 test('imports AIPerf results by drag and drop and GenAI-Perf results by the file picker, and says clearly what is wrong with a bad file', async ({ page }) => {
   test.setTimeout(120_000);
   const errors = watchPage(page);
-  await open(page);
+  await openApp(page, ui);
   await page.getByTestId('nav-benchmarks').click();
 
   // A truncated jsonl: refused with the file and line, nothing imported.
@@ -271,7 +199,7 @@ test('imports AIPerf results by drag and drop and GenAI-Perf results by the file
   await expect(report).toContainText('aiperf');
   await expect(report).toContainText('per-request records');
   const imported = (await report.getAttribute('data-run-id'))!;
-  const detail = await api<RunDetail>('runs.get', { id: imported });
+  const detail = await apiCall<RunDetail>(ui, 'runs.get', { id: imported });
   expect(detail.summary.imported).toBe(true);
   expect(detail.import!.comparedCount).toBeGreaterThan(0);
   await expect(page.getByTestId(detail.import!.disagreements.length ? 'import-disagreements-0' : 'import-agrees-0')).toBeVisible();
@@ -313,7 +241,7 @@ test('imports AIPerf results by drag and drop and GenAI-Perf results by the file
 test('compares the disaggregated with the aggregated run and puts the verdict first', async ({ page }) => {
   test.setTimeout(120_000);
   const errors = watchPage(page);
-  await open(page);
+  await openApp(page, ui);
   await page.getByTestId('nav-benchmarks').click();
   await page.getByTestId(`run-select-${aggRun}`).check();
   await page.getByTestId(`run-select-${disaggRun}`).check();
@@ -335,7 +263,7 @@ test('compares the disaggregated with the aggregated run and puts the verdict fi
   await fullShot(page, 'bench-7-compare');
 
   // An imported run against a simulated one: workloads differ, not comparable, said plainly.
-  const runs = await api<Array<{ id: string; imported: boolean; tool: string }>>('runs.list');
+  const runs = await apiCall<Array<{ id: string; imported: boolean; tool: string }>>(ui, 'runs.list');
   const aiperf = runs.find((r) => r.imported && r.tool === 'aiperf')!;
   await page.getByTestId('compare-a').selectOption(aiperf.id);
   await expect(page.getByTestId('compare-verdict')).toHaveAttribute('data-outcome', 'not-comparable', { timeout: 30_000 });
@@ -348,10 +276,10 @@ test('compares the disaggregated with the aggregated run and puts the verdict fi
 test('cancelling a running benchmark from its progress keeps what it recorded as a partial run', async ({ page }) => {
   test.setTimeout(180_000);
   const errors = watchPage(page);
-  await open(page);
+  await openApp(page, ui);
   await page.getByTestId('nav-benchmarks').click();
   await page.getByTestId('runs-new').click();
-  const list = await api<Deployment[]>('deployments.list');
+  const list = await apiCall<Deployment[]>(ui, 'deployments.list');
   await page.getByTestId('bench-deployment').selectOption(list.find((d) => d.name === 'bench-agg')!.id);
   await page.getByTestId('bench-preset-custom').locator('input').check();
   await page.getByTestId('bench-requestCount').fill('400');
@@ -363,7 +291,7 @@ test('cancelling a running benchmark from its progress keeps what it recorded as
   await page.getByTestId('task-cancel').click();
   await expect(page.getByTestId('task-progress')).toHaveAttribute('data-state', 'cancelled', { timeout: 60_000 });
   const runId = ((await page.getByTestId('bench-live').getAttribute('data-run-id')) ?? '').trim();
-  await expect.poll(async () => (await api<Array<{ id: string; status: string }>>('runs.list')).find((r) => r.id === runId)?.status, { timeout: 60_000 }).toBe('partial');
+  await expect.poll(async () => (await apiCall<Array<{ id: string; status: string }>>(ui, 'runs.list')).find((r) => r.id === runId)?.status, { timeout: 60_000 }).toBe('partial');
   await page.screenshot({ path: screenshotPath('bench-10-cancelled') });
   await page.getByTestId(`bench-open-run-${runId}`).click();
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'partial');
@@ -374,10 +302,10 @@ test('cancelling a running benchmark from its progress keeps what it recorded as
 test('runs a custom concurrency sweep and draws throughput against concurrency and the Pareto chart', async ({ page }) => {
   test.setTimeout(240_000);
   const errors = watchPage(page);
-  await open(page);
+  await openApp(page, ui);
   await page.getByTestId('nav-benchmarks').click();
   await page.getByTestId('runs-new').click();
-  const list = await api<Deployment[]>('deployments.list');
+  const list = await apiCall<Deployment[]>(ui, 'deployments.list');
   await page.getByTestId('bench-deployment').selectOption(list.find((d) => d.name === 'bench-pd')!.id);
   await page.getByTestId('bench-preset-custom').locator('input').check();
   await page.getByTestId('bench-islMean').fill('256');
@@ -408,13 +336,13 @@ test('runs a custom concurrency sweep and draws throughput against concurrency a
 
   // The same sweep on the aggregated deployment, then the two sweeps compared point by point.
   const agg = list.find((d) => d.name === 'bench-agg')!;
-  const pd = (await api<Array<{ id: string; group: string | null; deployment: { name: string } | null }>>('runs.list')).find((r) => r.group && r.deployment?.name === 'bench-pd')!;
-  const other = await api<{ group: string; task: { id: string } }>('runs.sweep', {
+  const pd = (await apiCall<Array<{ id: string; group: string | null; deployment: { name: string } | null }>>(ui, 'runs.list')).find((r) => r.group && r.deployment?.name === 'bench-pd')!;
+  const other = await apiCall<{ group: string; task: { id: string } }>(ui, 'runs.sweep', {
     deployment: agg.id,
     workload: { islMean: 256, islStddev: 0, oslMean: 16, oslStddev: 0, exactOutput: true, requestCount: 8, warmupRequestCount: 0, streaming: true, endpointType: 'chat', slos: 'time_to_first_token:60' },
     concurrencies: [1, 2, 4],
   });
-  await expect.poll(async () => (await api<{ state: string }>('tasks.get', { id: other.task.id })).state, { timeout: 120_000 }).toBe('succeeded');
+  await expect.poll(async () => (await apiCall<{ state: string }>(ui, 'tasks.get', { id: other.task.id })).state, { timeout: 120_000 }).toBe('succeeded');
   await page.getByTestId('nav-benchmarks').click();
   await page.getByTestId(`sweep-select-${other.group}`).check();
   await page.getByTestId(`sweep-select-${pd.group}`).check();

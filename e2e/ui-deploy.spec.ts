@@ -1,69 +1,20 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { freePortRun } from './harness/deploy-specs';
 import { cmdlineOf, descendants, isAlive, listProcs } from './harness/procs';
-import { screenshotPath, startUiServer, type UiServer } from './ui-fixture';
+import { screenshotPath, startUiServer, useFakeGpus, type UiServer } from './ui-fixture';
+import { fullShot, openApp, watchPage } from './ui-page';
 
 /**
  * The deployment wizard, view and stop, in the browser UI against the real controller and the
  * local agent ("This computer": no SSH needed), with the simulated engine.
  */
-const HARNESS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'harness');
 
 test.describe.configure({ mode: 'serial' });
 
-const savedEnv = { PATH: process.env.PATH, FAKE_GPU_COUNT: process.env.FAKE_GPU_COUNT, FAKE_GPU_BUSY: process.env.FAKE_GPU_BUSY };
-let fakeBin: string | null = null;
-
-/** The local agent inherits the controller's PATH: a fake nvidia-smi there gives "This computer" 4 GPUs (GPU 3 busy). */
-async function useFakeGpus(): Promise<void> {
-  fakeBin = await fs.mkdtemp(path.join(os.tmpdir(), 'handoff-fakebin-'));
-  await fs.copyFile(path.join(HARNESS, 'fake-nvidia-smi.sh'), path.join(fakeBin, 'nvidia-smi'));
-  await fs.chmod(path.join(fakeBin, 'nvidia-smi'), 0o755);
-  process.env.PATH = `${fakeBin}:${savedEnv.PATH ?? ''}`;
-  process.env.FAKE_GPU_COUNT = '4';
-  process.env.FAKE_GPU_BUSY = '3';
-}
-
-async function restoreEnv(): Promise<void> {
-  for (const [k, v] of Object.entries(savedEnv)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-  if (fakeBin) await fs.rm(fakeBin, { recursive: true, force: true });
-  fakeBin = null;
-}
-
-/** Fails the test on page errors (console errors are collected for the report). */
-function watchPage(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  return errors;
-}
-
-async function open(page: Page, ui: UiServer, height = 900): Promise<void> {
-  await page.setViewportSize({ width: 1400, height });
-  await page.goto(ui.serve.url);
-  await expect(page.getByTestId('connection-state')).toHaveAttribute('data-state', 'open');
-}
-
-/** A whole-page screenshot: the content pane scrolls inside the window, so grow the window to it. */
-async function fullShot(page: Page, name: string): Promise<void> {
-  const h = await page.evaluate(() => {
-    const c = document.querySelector('.content');
-    return c ? c.scrollHeight + 40 : document.body.scrollHeight;
-  });
-  const vp = page.viewportSize() ?? { width: 1400, height: 900 };
-  await page.setViewportSize({ width: vp.width, height: Math.min(Math.max(h, 700), 4000) });
-  await page.screenshot({ path: screenshotPath(name) });
-  await page.setViewportSize(vp);
-}
+let restoreGpus: (() => Promise<void>) | undefined;
 
 /** Streaming chat requests through the router, a few at a time, so the live charts have something to draw. */
 async function sendTraffic(baseUrl: string, model: string, rounds: number): Promise<number> {
@@ -88,19 +39,19 @@ async function sendTraffic(baseUrl: string, model: string, rounds: number): Prom
 test.describe('deployment wizard on this computer', () => {
   let ui: UiServer;
   test.beforeAll(async () => {
-    await useFakeGpus();
+    restoreGpus = await useFakeGpus({ count: 4, busy: 3 });
     ui = await startUiServer();
   });
   test.afterAll(async () => {
     await ui?.close();
-    await restoreEnv();
+    await restoreGpus?.();
   });
 
   test('walks the wizard to a running simulated P/D deployment, charts its samples, shows its logs and stops it with no process left', async ({ page }) => {
     test.setTimeout(240_000);
     const errors = watchPage(page);
     const base = await freePortRun(6);
-    await open(page, ui);
+    await openApp(page, ui);
 
     // The Deployments page, empty.
     await page.getByTestId('nav-deployments').click();
@@ -255,7 +206,7 @@ test.describe('deployment wizard review', () => {
 
   test('preselects the simulator without GPUs, and a pasted invalid spec shows each specific problem with Deploy disabled', async ({ page }) => {
     test.setTimeout(120_000);
-    await open(page, ui);
+    await openApp(page, ui);
     await page.getByTestId('nav-deployments').click();
     await page.getByTestId('deployments-new').click();
     await expect(page.getByTestId('wizard-engine-mocker')).toHaveAttribute('data-checked', 'true');
@@ -330,7 +281,7 @@ test.describe('deployment wizard review', () => {
       await fs.mkdir(path.join(venv, 'bin'));
       await fs.writeFile(path.join(venv, 'bin', 'vllm'), '#!/bin/sh\necho "fake vllm $*"\nsleep 600\n', { mode: 0o755 });
       const port = await freePortRun(2);
-      await open(page, ui);
+      await openApp(page, ui);
       await page.getByTestId('nav-deployments').click();
       await page.getByTestId('deployments-new').click();
       await page.getByTestId('wizard-paste-spec').click();

@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import { expect, test, type Page } from '@playwright/test';
 import { PLANTED_SECRETS, writeFixtureRun } from './report-fixture';
 import { screenshotPath, startUiServer, type UiServer } from './ui-fixture';
+import { openApp, watchPage } from './ui-page';
 
 let ui: UiServer;
 
@@ -22,18 +23,6 @@ test.afterAll(async () => {
   await ui?.close();
 });
 
-function watchPage(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  return errors;
-}
-
-async function open(page: Page, hash: string): Promise<void> {
-  await page.setViewportSize({ width: 1400, height: 1000 });
-  await page.goto(`${ui.serve.url}${hash}`);
-  await expect(page.getByTestId('connection-state')).toHaveAttribute('data-state', 'open');
-}
-
 async function exportAndDownload(page: Page, prefix: string, format: string, timeoutMs = 60_000): Promise<{ paths: string[]; text: string }> {
   await page.getByTestId(`${prefix}-button`).click();
   await expect(page.getByTestId(`${prefix}-menu`)).toBeVisible();
@@ -48,7 +37,7 @@ async function exportAndDownload(page: Page, prefix: string, format: string, tim
 
 test('exports the run view as self-contained HTML and downloads it, with no secret in it', async ({ page }) => {
   const errors = watchPage(page);
-  await open(page, '#/benchmarks/run/run-ui-c2');
+  await openApp(page, ui, { hash: '#/benchmarks/run/run-ui-c2', height: 1000 });
   await expect(page.getByTestId('run-title')).toBeVisible();
   const { paths, text } = await exportAndDownload(page, 'run-export', 'html');
   expect(paths).toHaveLength(1);
@@ -62,14 +51,14 @@ test('exports the run view as self-contained HTML and downloads it, with no secr
 });
 
 test('exports the sweep as CSV tables and shows both files', async ({ page }) => {
-  await open(page, '#/benchmarks/sweep/sweep-ui');
+  await openApp(page, ui, { hash: '#/benchmarks/sweep/sweep-ui', height: 1000 });
   const { paths, text } = await exportAndDownload(page, 'sweep-export', 'csv');
   expect(paths.map((p) => p.split('/').pop())).toEqual(['requests.csv', 'metrics.csv']);
   expect(text.split('\n')[0]).toBe('runId,id,phase,sendNs,firstTokenNs,firstContentNs,lastTokenNs,inputTokens,outputTokensUsage,outputTokensChunks,outputTokensTokenizer,outputTokensReasoning,errorCode,errorType,errorMessage,ttftMs,ttstMs,itlMs,requestLatencyMs,tpsPerUser,isl,osl,chunkCount,chunkNs');
 });
 
 test('exports the comparison as a PDF with progress shown while Chromium prints', async ({ page }) => {
-  await open(page, '#/benchmarks/compare/run-ui-agg/run-ui-c4');
+  await openApp(page, ui, { hash: '#/benchmarks/compare/run-ui-agg/run-ui-c4', height: 1000 });
   await page.getByTestId('compare-export-button').click();
   await page.getByTestId('compare-export-pdf').click();
   // The task's steps show while it runs (printing takes a few seconds).
@@ -82,7 +71,7 @@ test('exports the comparison as a PDF with progress shown while Chromium prints'
 });
 
 test('exports a re-runnable bundle from the sweep view', async ({ page }) => {
-  await open(page, '#/benchmarks/sweep/sweep-ui');
+  await openApp(page, ui, { hash: '#/benchmarks/sweep/sweep-ui', height: 1000 });
   const { paths, text } = await exportAndDownload(page, 'sweep-export', 'bundle');
   expect(paths[0]).toMatch(/\.tar\.gz$/);
   // gzip magic bytes
