@@ -7,6 +7,7 @@ import { download, ReportExportMenu, type ReportTarget } from '../../components/
 import { formatBytes, formatAgo } from '../../format';
 import { useApp } from '../../store/app-store';
 import { SIMULATED_TEXT } from '../deployments/simulated';
+import { AppLink } from './reportable-tables';
 
 const FORMAT_LABEL: Record<ListedReportEntry['format'], string> = { html: 'HTML', pdf: 'PDF', csv: 'CSV', bundle: 'Bundle' };
 const KIND_LABEL: Record<ListedReportEntry['kind'], string> = { runs: 'runs', sweep: 'sweep', compare: 'comparison', unknown: 'found on disk' };
@@ -20,7 +21,6 @@ function againTarget(e: ListedReportEntry): ReportTarget | null {
 }
 
 function SourceRuns({ entry, runs }: { entry: ListedReportEntry; runs: readonly RunSummary[] }) {
-  const navigate = useApp((s) => s.navigate);
   if (!entry.runIds.length) return <span className="muted small">not recorded</span>;
   const shown = entry.runIds.slice(0, 4);
   return (
@@ -32,15 +32,7 @@ function SourceRuns({ entry, runs }: { entry: ListedReportEntry; runs: readonly 
           <span key={id}>
             {i ? ', ' : ''}
             {run ? (
-              <a
-                href={`#/benchmarks/run/${encodeURIComponent(id)}`}
-                onClick={(ev) => {
-                  ev.preventDefault();
-                  navigate({ page: 'benchmarks', view: 'run', id });
-                }}
-              >
-                {run.name ?? id}
-              </a>
+              <AppLink route={{ page: 'benchmarks', view: 'run', id }}>{run.name ?? id}</AppLink>
             ) : (
               <span className="mono" title="This run is no longer on this computer.">
                 {id}

@@ -1,12 +1,30 @@
+import type { ReactNode } from 'react';
 import { describeWorkload } from '../../../common/compare';
 import type { RunSummary } from '../../../common/run-view';
 import { ReportExportMenu } from '../../components/report-export-menu';
 import { formatAgo } from '../../format';
+import { formatRoute, type Route } from '../../routes';
 import { useApp } from '../../store/app-store';
 import { RunOriginBadges, RunStatusChip } from '../benchmarks/run-badges';
 import type { SweepGroup } from '../benchmarks/run-list';
 import { SIMULATED_TEXT } from '../deployments/simulated';
 import { exportProblem, type EngineFilter, type ModeFilter, type RunFilter } from './reportable';
+
+/** A link to another view that moves inside the app instead of reloading it. */
+export function AppLink({ route, children }: { route: Route; children: ReactNode }) {
+  const navigate = useApp((s) => s.navigate);
+  return (
+    <a
+      href={formatRoute(route)}
+      onClick={(e) => {
+        e.preventDefault();
+        navigate(route);
+      }}
+    >
+      {children}
+    </a>
+  );
+}
 
 function deploymentText(r: RunSummary): string {
   if (r.deployment) return `${r.deployment.name} · ${r.deployment.mode}${r.deployment.gpuCount ? ` · ${r.deployment.gpuCount} GPU${r.deployment.gpuCount > 1 ? 's' : ''}` : ''}`;
@@ -50,7 +68,6 @@ export function FilterBar({ filter, onChange, shown, total }: { filter: RunFilte
 }
 
 export function RunsTable({ runs, picked, onPick }: { runs: readonly RunSummary[]; picked: readonly string[]; onPick: (id: string) => void }) {
-  const navigate = useApp((s) => s.navigate);
   return (
     <table className="table table-hosts reports-table" data-testid="reports-runs">
       <thead>
@@ -82,15 +99,7 @@ export function RunsTable({ runs, picked, onPick }: { runs: readonly RunSummary[
                 />
               </td>
               <td>
-                <a
-                  href={`#/benchmarks/run/${encodeURIComponent(r.id)}`}
-                  onClick={(e) => {
-                    e.preventDefault();
-                    navigate({ page: 'benchmarks', view: 'run', id: r.id });
-                  }}
-                >
-                  {r.name ?? r.id}
-                </a>{' '}
+                <AppLink route={{ page: 'benchmarks', view: 'run', id: r.id }}>{r.name ?? r.id}</AppLink>{' '}
                 <RunOriginBadges run={r} testPrefix={`reports-run-${r.id}`} />
                 <div className="muted small mono">{r.id}</div>
               </td>
@@ -118,7 +127,6 @@ export function RunsTable({ runs, picked, onPick }: { runs: readonly RunSummary[
 }
 
 export function SweepsTable({ sweeps, picked, onPick }: { sweeps: readonly SweepGroup[]; picked: readonly string[]; onPick: (id: string) => void }) {
-  const navigate = useApp((s) => s.navigate);
   return (
     <table className="table table-hosts reports-table" data-testid="reports-sweeps">
       <thead>
@@ -140,15 +148,7 @@ export function SweepsTable({ sweeps, picked, onPick }: { sweeps: readonly Sweep
                 <input type="checkbox" checked={picked.includes(g.id)} onChange={() => onPick(g.id)} aria-label={`Pick ${g.label} for a composed report`} data-testid={`reports-pick-sweep-${g.id}`} />
               </td>
               <td>
-                <a
-                  href={`#/benchmarks/sweep/${encodeURIComponent(g.id)}`}
-                  onClick={(e) => {
-                    e.preventDefault();
-                    navigate({ page: 'benchmarks', view: 'sweep', group: g.id });
-                  }}
-                >
-                  {g.label}
-                </a>{' '}
+                <AppLink route={{ page: 'benchmarks', view: 'sweep', group: g.id }}>{g.label}</AppLink>{' '}
                 {simulated ? (
                   <span className="badge badge-simulated" title={SIMULATED_TEXT} data-testid={`reports-sweep-${g.id}-simulated`}>
                     Simulated{simulated < g.runs.length ? ` (${simulated} of ${g.runs.length} runs)` : ''}
