@@ -100,6 +100,10 @@ test('shows where TTFT went in a disaggregated run: panel, breakdown, and one re
   for (const id of ['client-to-router', 'prefill', 'kv-transfer', 'decode']) await expect(page.getByTestId(`waterfall-request-phase-${id}`)).toBeVisible();
   await expect(page.getByTestId('waterfall-request-phase-kv-transfer')).toHaveAttribute('data-basis', /upper-bound|measured/);
   await shot(page, section, 'waterfall-run');
+  // Zoomed to the handoff, the KV transfer and first decode step are wide enough to read.
+  await page.getByTestId('waterfall-request-zoom-handoff').click();
+  await shot(page, chart, 'waterfall-request-handoff');
+  await page.getByTestId('waterfall-request-zoom-all').click();
 
   await page.getByTestId('wf-pick-p50').click();
   await expect(chart).not.toHaveAttribute('data-request-id', slowest ?? '');

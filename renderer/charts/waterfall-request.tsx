@@ -1,4 +1,4 @@
-import { memo } from 'react';
+import { memo, useState } from 'react';
 import type { RequestWaterfall, WaterfallPhase, WaterfallPhaseId } from '../../common/waterfall';
 import './charts.css';
 import './waterfall-charts.css';
@@ -22,6 +22,13 @@ export const PHASE_COLORS: Record<WaterfallPhaseId, string> = {
 export const fmtMs = (v: number | null | undefined): string =>
   v === null || v === undefined || !Number.isFinite(v) ? '—' : Math.abs(v) >= 1000 ? `${(v / 1000).toFixed(2)} s` : Math.abs(v) >= 10 ? `${v.toFixed(1)} ms` : `${v.toFixed(2)} ms`;
 
+type Zoom = 'all' | 'ttft' | 'handoff';
+const ZOOMS: ReadonlyArray<[Zoom, string]> = [
+  ['all', 'Whole request'],
+  ['ttft', 'Up to the first token'],
+  ['handoff', 'Prefill done → first token'],
+];
+
 const BASIS_MARK: Record<WaterfallPhase['basis'], string> = { measured: '', 'upper-bound': '≤ ', estimate: '≈ ' };
 
 /**
@@ -31,8 +38,23 @@ const BASIS_MARK: Record<WaterfallPhase['basis'], string> = { measured: '', 'upp
  */
 export const RequestWaterfallChart = memo(function RequestWaterfallChart({ waterfall, testId = 'waterfall-request' }: { waterfall: RequestWaterfall; testId?: string }) {
   const w = waterfall;
+  const [zoom, setZoom] = useState<Zoom>('all');
   const end = Math.max(1e-9, ...w.phases.map((p) => p.startMs + Math.max(0, p.durationMs)), w.ttftMs ?? 0);
-  const pct = (ms: number) => `${Math.min(100, Math.max(0, (ms / end) * 100))}%`;
+  // The handoff (P done → first token) is often a sliver beside prefill: zooming shows it.
+  const prefill = w.phases.find((p) => p.id === 'prefill' || p.id === 'local-prefill');
+  const zooms: Record<Zoom, [number, number] | null> = {
+    all: [0, end],
+    ttft: w.ttftMs !== null && w.ttftMs < end ? [0, w.ttftMs] : null,
+    handoff: prefill && w.ttftMs !== null && prefill.id === 'prefill' ? [prefill.startMs + prefill.durationMs, w.ttftMs] : null,
+  };
+  const [from, to] = zooms[zoom] ?? [0, end];
+  const span = Math.max(1e-9, to - from);
+  const pct = (ms: number) => `${Math.min(100, Math.max(0, ((ms - from) / span) * 100))}%`;
+  const width = (p: WaterfallPhase) => {
+    const a = Math.max(from, p.startMs);
+    const b = Math.min(to, p.startMs + Math.max(0, p.durationMs));
+    return b > a ? `max(2px, ${(((b - a) / span) * 100).toFixed(4)}%)` : '0px';
+  };
   const total = w.phases.filter((p) => p.beforeFirstToken).reduce((a, p) => a + p.durationMs, 0);
   return (
     <div className="wf-request" data-testid={testId} data-request-id={w.requestId} data-ttft-ms={w.ttftMs ?? ''} data-phases-ms={total}>
@@ -74,9 +96,9 @@ export const RequestWaterfallChart = memo(function RequestWaterfallChart({ water
             <span className="wf-track" role="cell">
               <span
                 className={`wf-bar wf-bar-${p.basis}`}
-                style={{ left: pct(p.startMs), width: `max(2px, ${pct(Math.max(0, p.durationMs))})`, background: PHASE_COLORS[p.id] }}
+                style={{ left: pct(p.startMs), width: width(p), background: PHASE_COLORS[p.id] }}
               />
-              {w.ttftMs !== null ? <span className="wf-ttft-line" style={{ left: pct(w.ttftMs) }} aria-hidden="true" /> : null}
+              {w.ttftMs !== null && w.ttftMs >= from && w.ttftMs <= to ? <span className="wf-ttft-line" style={{ left: pct(w.ttftMs) }} aria-hidden="true" /> : null}
             </span>
             <span className="wf-value mono" role="cell">
               {BASIS_MARK[p.basis]}
@@ -86,10 +108,17 @@ export const RequestWaterfallChart = memo(function RequestWaterfallChart({ water
         ))}
       </div>
       <div className="wf-axis muted small">
-        <span>0 (sent)</span>
+        <span>{from === 0 ? '0 (sent)' : `prefill done at ${fmtMs(from)}`}</span>
         {w.ttftMs !== null ? <span>first token at {fmtMs(w.ttftMs)}</span> : null}
-        <span>{fmtMs(end)}</span>
+        <span>{from === 0 ? fmtMs(to) : `+${fmtMs(to - from)}`}</span>
       </div>
+      <span className="segmented wf-zoom" role="group" aria-label="Time axis">
+        {ZOOMS.filter(([z]) => zooms[z] !== null).map(([z, label]) => (
+          <button key={z} type="button" className={`segmented-item${z === zoom ? ' segmented-active' : ''}`} aria-pressed={z === zoom} onClick={() => setZoom(z)} data-testid={`${testId}-zoom-${z}`}>
+            {label}
+          </button>
+        ))}
+      </span>
       {w.notes.map((n) => (
         <p key={n} className="muted small wf-note">
           {n}
