@@ -65,7 +65,7 @@ describe('fabric check: before it runs', () => {
   it('says what to do next for each failure code of the probe', () => {
     expect(fabricFailureHint('no-gpu', noGpuHost, true)).toMatch(/"laptop" has no NVIDIA GPU.*fabric check needs two NVIDIA GPUs on one host/);
     expect(fabricFailureHint('no-gpu', gpuHost, false)).toContain('nvidia-smi');
-    expect(fabricFailureHint('kvprobe-unavailable', gpuHost, false)).toMatch(/nvcc.*PyTorch/);
+    expect(fabricFailureHint('kvprobe-unavailable', gpuHost, false)).toMatch(/nvcc or a Python with PyTorch.*Check again/);
     expect(fabricFailureHint('unknown-model', gpuHost, false)).toContain('built-in config');
     expect(fabricFailureHint('cancelled', gpuHost, false)).toBeUndefined();
   });

@@ -30,7 +30,7 @@ const NO_RECORDS: FabricProbeRecord[] = [];
  * Runs one fabric check (hosts.fabricProbe) and shows its progress, cancel, error with the next step,
  * and the result; before that, the stored result of the same pair and block size.
  */
-export function FabricCheck({ request, host, simulated, testId }: { request: FabricProbeRequest; host: HostStatus | undefined; simulated: boolean; testId: string }) {
+export function FabricCheck({ request, host, simulated, testId, showStored = true }: { request: FabricProbeRequest; host: HostStatus | undefined; simulated: boolean; testId: string; showStored?: boolean }) {
   const key = fabricRequestKey(request);
   const taskId = useApp((s) => s.fabricTaskIds[key]);
   const task = useApp((s) => (taskId ? s.tasks[taskId] : undefined));
@@ -65,7 +65,11 @@ export function FabricCheck({ request, host, simulated, testId }: { request: Fab
         <button type="button" className="btn btn-small btn-primary" onClick={run} disabled={starting || running || unavailable !== null} data-testid={`${testId}-run`} title={unavailable ?? undefined}>
           {running ? 'Checking…' : shown || task ? 'Check again' : 'Check fabric'}
         </button>
-        {shown && !fresh?.success ? <span className="muted small" data-testid={`${testId}-stored`}>stored result</span> : null}
+        {shown && !fresh?.success ? (
+          <span className="muted small" data-testid={`${testId}-stored`}>
+            {showStored ? 'stored result' : 'a result for this pair and block size is stored (below)'}
+          </span>
+        ) : null}
       </div>
       {unavailable ? (
         <p className="small muted" data-testid={`${testId}-unavailable`}>
@@ -77,7 +81,7 @@ export function FabricCheck({ request, host, simulated, testId }: { request: Fab
       {fresh && !fresh.success ? (
         <ErrorCallout error={{ code: 'bad-result', message: `The probe finished but its result could not be read: ${fresh.error.issues[0]?.message ?? 'invalid'}. The controller and this window may be different versions; reload the window.` }} testId={`${testId}-bad-result`} />
       ) : null}
-      {shown ? <FabricResultView record={shown} testId={`${testId}-result`} /> : null}
+      {shown && (showStored || fresh?.success) ? <FabricResultView record={shown} testId={`${testId}-result`} /> : null}
     </div>
   );
 }

@@ -12,7 +12,7 @@ export function fabricFailureHint(code: string, host: HostStatus | undefined, si
         ? `${host ? `"${host.config.name}"` : 'This host'} has no NVIDIA GPU (the simulated engine needs none), so there is no fabric to measure. The fabric check needs two NVIDIA GPUs on one host with a working driver; run it on a GPU host, or skip it for a simulated deployment.`
         : 'The agent found no usable GPU. Run "nvidia-smi" on the host, then Re-check the host and try again.';
     case 'kvprobe-unavailable':
-      return 'No kvprobe could run there: the prebuilt binary does not fit the driver, there is no nvcc to build it, and no Python with torch was found. Install the CUDA toolkit (nvcc) or a Python with PyTorch on the host, then try again.';
+      return 'Once nvcc or a Python with PyTorch is on the host, press Check again: the agent builds kvprobe once and keeps it (keyed by its source hash); figures from the PyTorch fallback are labelled as such.';
     case 'kvprobe-failed':
       return 'kvprobe started but failed; its message is above. A GPU busy with another program or a driver error are the usual causes: check "nvidia-smi" on the host.';
     case 'unknown-model':

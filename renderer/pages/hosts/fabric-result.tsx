@@ -125,8 +125,8 @@ export function FabricResultView({ record, testId = 'fabric-result' }: { record:
 function FragmentHead() {
   return (
     <>
-      <th className="num">µs / block</th>
-      <th className="num">GB/s</th>
+      <th className="num fabric-unit">µs / block</th>
+      <th className="num fabric-unit">GB/s</th>
     </>
   );
 }

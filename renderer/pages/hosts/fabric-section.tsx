@@ -93,7 +93,7 @@ export function FabricSection({ host }: { host: HostStatus }) {
           <p className="small" data-testid="fabric-pair-link">
             GPU {src} → GPU {dst}: <LinkLine link={link} testId="fabric-pair-link-line" />
           </p>
-          <FabricCheck request={request} host={host} simulated={false} testId="fabric-check" />
+          <FabricCheck request={request} host={host} simulated={false} testId="fabric-check" showStored={false} />
         </>
       )}
       {loadError ? <ErrorCallout error={loadError} title="Could not read the stored fabric results" testId="fabric-load-error" /> : null}
