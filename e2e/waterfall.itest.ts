@@ -66,6 +66,7 @@ describe('per-request waterfall of benchmarks on mocker P/D deployments', () => 
     expect(run.requests).toBe(12);
     expect(run.traced).toBe(12);
     expect(run.maxSumErrorMs).toBeLessThan(1);
+    console.log(`[waterfall] ${run.requests} requests: max |Σ phases − TTFT| ${run.maxSumErrorMs!.toExponential(2)} ms; NIXL transfers ${run.transfers.matched} matched, ${run.transfers.ambiguous} ambiguous, ${run.transfers.orphan} unmatched of ${run.transfers.total}`);
     expect(run.disaggregation.status).toBe('ok');
     expect(run.disaggregation.remoteRatio).toBe(1);
     expect(run.disaggregation.decodeExternalKvTokens).toBeGreaterThan(0);
