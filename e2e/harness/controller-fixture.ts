@@ -10,10 +10,13 @@ import { isTaskFinished, type Task, type TaskAnswer } from '../../common/task';
 
 let bundle: Promise<string> | null = null;
 
-/** The real agent bundle (built once per test process) and the real runtime tarball. */
-export async function agentArtifactsForTests(): Promise<AgentArtifacts> {
+/**
+ * The real agent bundle (built once per test process) and the real runtime tarball. No prebuilt
+ * kvprobe unless a test passes one, so tests do not depend on whether this machine has nvcc.
+ */
+export async function agentArtifactsForTests(opts: { kvprobePrebuiltDir?: string } = {}): Promise<AgentArtifacts> {
   bundle ??= buildAgentBundle();
-  return { version: HANDOFF_VERSION, bundlePath: await bundle, runtimeTarball: (arch) => buildNodeRuntime(arch) };
+  return { version: HANDOFF_VERSION, bundlePath: await bundle, runtimeTarball: (arch) => buildNodeRuntime(arch), ...opts };
 }
 
 export interface ControllerFixture {
@@ -26,11 +29,11 @@ export interface ControllerFixture {
 }
 
 /** A controller with its own HANDOFF_HOME, empty ~/.ssh/known_hosts and ssh config, and a private local agent home. */
-export async function startControllerFixture(): Promise<ControllerFixture> {
+export async function startControllerFixture(opts: { artifacts?: AgentArtifacts } = {}): Promise<ControllerFixture> {
   const home = await fs.mkdtemp(path.join(os.tmpdir(), 'handoff-ctl-'));
   const userHome = path.join(home, 'user');
   await fs.mkdir(path.join(userHome, '.ssh'), { recursive: true });
-  const artifacts = await agentArtifactsForTests();
+  const artifacts = opts.artifacts ?? (await agentArtifactsForTests());
   const controller = await createController({
     home,
     mode: 'cli',

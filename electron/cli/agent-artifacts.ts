@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HANDOFF_VERSION } from '../../common/version';
-import type { AgentArtifacts } from '../control/agent/agent-install';
+import { kvprobePrebuiltBeside, type AgentArtifacts } from '../control/agent/agent-install';
 import { buildAgentBundle } from '../../build/agent-bundle';
 import { buildNodeRuntime } from '../../build/node-runtime';
 
@@ -34,5 +34,6 @@ export async function ensureAgentArtifacts(): Promise<AgentArtifacts> {
     version: HANDOFF_VERSION,
     bundlePath,
     runtimeTarball: (arch) => buildNodeRuntime(arch),
+    kvprobePrebuiltDir: kvprobePrebuiltBeside(bundlePath),
   };
 }

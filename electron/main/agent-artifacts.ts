@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserFacingError } from '../../common/errors';
 import { HANDOFF_VERSION } from '../../common/version';
-import type { AgentArtifacts } from '../control/agent/agent-install';
+import { kvprobePrebuiltBeside, type AgentArtifacts } from '../control/agent/agent-install';
 
 /**
  * The agent bundle and Node runtimes the desktop app uploads, as laid out by build/build.ts in
@@ -26,5 +26,6 @@ export function desktopAgentArtifacts(agentDir: string): AgentArtifacts {
       }
       return path.join(agentDir, name);
     },
+    kvprobePrebuiltDir: kvprobePrebuiltBeside(bundlePath),
   };
 }

@@ -1,5 +1,7 @@
 import fs from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import crypto from 'node:crypto';
+import path from 'node:path';
 import { UserFacingError } from '../../../common/errors';
 import { agentLayout, AGENT_BUNDLE_NAME } from '../../../common/agent-layout';
 import { glibcAtLeast, nodeVersionAtLeast, parseProbeOutput, probeMarker, PROBE_SCRIPT, type RemoteFacts } from './remote-probe';
@@ -15,6 +17,21 @@ export interface AgentArtifacts {
   version: string;
   bundlePath: string;
   runtimeTarball(arch: 'x64' | 'arm64'): Promise<string>;
+  /**
+   * A directory holding a prebuilt `kvprobe` (and its build.json), from `npm run build` on a machine
+   * with nvcc. Installed as `kvprobe-prebuilt/` beside the bundle, where the agent looks first, so a
+   * host whose driver runs it needs neither nvcc nor torch.
+   */
+  kvprobePrebuiltDir?: string;
+}
+
+/** Directory name beside the bundle, locally and on hosts (agents/probe/probe-plugin.ts reads it). */
+export const KVPROBE_PREBUILT_DIRNAME = 'kvprobe-prebuilt';
+
+/** `kvprobe-prebuilt/` beside a bundle when it holds a kvprobe binary, else undefined (no nvcc at build time is normal). */
+export function kvprobePrebuiltBeside(bundlePath: string): string | undefined {
+  const dir = path.join(path.dirname(bundlePath), KVPROBE_PREBUILT_DIRNAME);
+  return existsSync(path.join(dir, 'kvprobe')) ? dir : undefined;
 }
 
 export interface InstalledAgent {
@@ -23,6 +40,8 @@ export interface InstalledAgent {
   attachArgv: string[];
   uploadedBundle: boolean;
   uploadedRuntime: boolean;
+  /** True when this install uploaded a prebuilt kvprobe. */
+  uploadedKvprobe: boolean;
 }
 
 export interface InstallProgress {
@@ -48,7 +67,7 @@ export async function ensureAgentInstalled(shell: RemoteShell, artifacts: AgentA
 
   if (facts.installed && (!needRuntime || facts.hasRuntime)) {
     progress(`agent ${artifacts.version} already installed`, 1);
-    return { facts, attachArgv: [nodeBin, layout.bundle, 'attach'], uploadedBundle: false, uploadedRuntime: false };
+    return { facts, attachArgv: [nodeBin, layout.bundle, 'attach'], uploadedBundle: false, uploadedRuntime: false, uploadedKvprobe: false };
   }
   if (needRuntime && !glibcAtLeast(facts.glibc, 2, 28)) {
     throw new UserFacingError(
@@ -65,12 +84,27 @@ export async function ensureAgentInstalled(shell: RemoteShell, artifacts: AgentA
     const bundleSize = (await fs.stat(artifacts.bundlePath)).size;
     const runtimePath = needRuntime ? await artifacts.runtimeTarball(facts.arch) : null;
     const runtimeSize = runtimePath ? (await fs.stat(runtimePath)).size : 0;
-    const total = bundleSize + runtimeSize;
+    const kvprobeFiles = await prebuiltFiles(artifacts.kvprobePrebuiltDir);
+    const kvprobeSize = kvprobeFiles.reduce((sum, f) => sum + f.bytes, 0);
+    const total = bundleSize + runtimeSize + kvprobeSize;
     progress('uploading the agent', 0);
     await shell.upload(artifacts.bundlePath, `${tmp}/${AGENT_BUNDLE_NAME}`, (done) => progress('uploading the agent', total ? done / total : 0));
+    if (kvprobeFiles.length > 0) {
+      // Inside the temp dir like the bundle: the rename below publishes both or neither.
+      const remoteDir = `${tmp}/${KVPROBE_PREBUILT_DIRNAME}`;
+      await run(shell, ['mkdir', '-p', remoteDir], signal);
+      let sent = bundleSize;
+      for (const f of kvprobeFiles) {
+        progress('uploading the prebuilt kvprobe', sent / total);
+        const before = sent;
+        await shell.upload(f.localPath, `${remoteDir}/${f.name}`, (done) => progress('uploading the prebuilt kvprobe', (before + done) / total));
+        sent += f.bytes;
+      }
+      await run(shell, ['chmod', '755', `${remoteDir}/kvprobe`], signal);
+    }
     if (runtimePath) {
-      progress('uploading the Node runtime (host has no Node 20.19+)', bundleSize / total);
-      await shell.upload(runtimePath, `${tmp}/node.tar.xz`, (done) => progress('uploading the Node runtime', (bundleSize + done) / total));
+      progress('uploading the Node runtime (host has no Node 20.19+)', (bundleSize + kvprobeSize) / total);
+      await shell.upload(runtimePath, `${tmp}/node.tar.xz`, (done) => progress('uploading the Node runtime', (bundleSize + kvprobeSize + done) / total));
       progress('unpacking the Node runtime', 1);
       await run(shell, ['sh', '-c', 'cd "$1" && tar -xJf node.tar.xz && rm -f node.tar.xz && ./node/bin/node --version >/dev/null', 'sh', tmp], signal, 'unpack the Node runtime (needs tar and xz on the host)');
     }
@@ -80,10 +114,23 @@ export async function ensureAgentInstalled(shell: RemoteShell, artifacts: AgentA
       signal,
     );
     progress(`agent ${artifacts.version} installed`, 1);
-    return { facts: { ...facts, installed: true, hasRuntime: needRuntime }, attachArgv: [nodeBin, layout.bundle, 'attach'], uploadedBundle: true, uploadedRuntime: needRuntime };
+    return { facts: { ...facts, installed: true, hasRuntime: needRuntime }, attachArgv: [nodeBin, layout.bundle, 'attach'], uploadedBundle: true, uploadedRuntime: needRuntime, uploadedKvprobe: kvprobeFiles.length > 0 };
   } finally {
     await shell.exec(['sh', '-c', '[ "$(cat "$1/owner" 2>/dev/null)" = "$2" ] && rm -rf "$1"; true', 'sh', layout.installLock, nonce]).catch(() => undefined);
   }
+}
+
+/** The regular files of a prebuilt kvprobe dir; none when there is no dir or no kvprobe in it. */
+async function prebuiltFiles(dir: string | undefined): Promise<Array<{ name: string; localPath: string; bytes: number }>> {
+  if (!dir || !existsSync(path.join(dir, 'kvprobe'))) return [];
+  const out: Array<{ name: string; localPath: string; bytes: number }> = [];
+  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+    // build-kvprobe.sh leaves kvprobe.tmp.* only when interrupted: never ship those.
+    if (!e.isFile() || e.name.includes('.tmp')) continue;
+    const localPath = path.join(dir, e.name);
+    out.push({ name: e.name, localPath, bytes: (await fs.stat(localPath)).size });
+  }
+  return out;
 }
 
 /** Removes install directories of other versions, once the new agent is known to work. */
