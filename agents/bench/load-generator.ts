@@ -1,7 +1,6 @@
-import http from 'node:http';
 import type { ArrivalPattern } from '../../common/bench-rpc';
 import { arrivalGaps } from './arrival-schedule';
-import { postExchange, targetOf, type RawExchange } from './http-exchange';
+import { ExchangePool, type RawExchange } from './http-exchange';
 
 /**
  * Drives requests at an endpoint: concurrency mode (N requests always in flight, like
@@ -53,14 +52,13 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 
 export async function runLoad(o: LoadOptions): Promise<LoadOutcome> {
   const rateMode = o.requestRate !== null;
-  const agent = new http.Agent({ keepAlive: true, noDelay: true, maxSockets: o.concurrency ?? Infinity, maxFreeSockets: Math.max(256, o.concurrency ?? 0), scheduling: 'fifo' });
-  const target = targetOf(o.endpoint, o.path, agent);
+  const pool = new ExchangePool(o.endpoint, o.path);
   const outcome: LoadOutcome = { warmupSent: 0, profilingSent: 0, cancelled: false };
   const signal = o.signal;
 
   const one = async (phase: RequestPhase, index: number): Promise<void> => {
     const id = o.requestId(phase, index);
-    const ex = await postExchange(target, o.body(phase, index), id, signal);
+    const ex = await pool.post(o.body(phase, index), id, signal);
     o.onResult(phase, index, id, ex);
   };
 
@@ -103,7 +101,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadOutcome> {
       outcome.profilingSent = await phaseRun('profiling', (i) => (count !== null ? i < count : performance.now() < endMs));
     }
   } finally {
-    agent.destroy();
+    pool.close();
   }
   outcome.cancelled = signal?.aborted ?? false;
   return outcome;

@@ -40,6 +40,11 @@ export function parseChunkData(data: string): ChunkText {
   } catch {
     return { content: '', reasoning: '', done: false };
   }
+  return chunkTextOf(parsed);
+}
+
+/** parseChunkData for an already parsed JSON value (the load generator parses once and reports invalid JSON itself). */
+export function chunkTextOf(parsed: unknown): ChunkText {
   const o = obj(parsed);
   if (!o) return { content: '', reasoning: '', done: false };
   const out: ChunkText = { content: '', reasoning: '', done: false };
