@@ -1,10 +1,14 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { importArtifacts } from '../../common/artifacts';
+import { RunComparison } from '../../common/compare';
 import { DeployTaskResult, type DeploymentView } from '../../common/deployment-view';
 import { bytesPerBlockPerRank, nixlCountersFromValues, perBlockLatency, type NixlCounters } from '../../common/metrics/kv-transfer';
 import { parsePromText, toSeriesValues } from '../../common/metrics/prom-text';
+import { BenchTaskResult, ImportReport, RunDetail } from '../../common/run-view';
 import { startMocker } from '../../agents/mocker/mocker';
 import { runCli } from '../harness/cli';
 import { startControllerFixture, trustAll, type ControllerFixture } from '../harness/controller-fixture';
@@ -13,8 +17,9 @@ import { listProcs } from '../harness/procs';
 import { waitFor } from '../harness/ssh-test-env';
 import { sshdUnavailableReason, startSshd, type SshdInstance } from '../harness/sshd';
 import { REPO_ROOT, postJson, spawnGroup, sseData, toyProxyPath, waitForHttp, type ChildHandle } from '../mocker-harness';
-import { SERVED_MODEL, TINY_MODEL, TOOLS_PYTHON, makeSharedVllmEnv, realVllmSkipReason, tinyModelKvShape, toyProxySkipReason } from './real-vllm-env';
+import { SERVED_MODEL, TINY_MODEL, TOOLS_PYTHON, aiperfSkipReason, makeSharedToolsEnv, makeSharedVllmEnv, realVllmSkipReason, tinyModelKvShape, toyProxySkipReason } from './real-vllm-env';
 import { aggregatedSpec, disaggregatedSpec } from './real-vllm-specs';
+import { traceParity, type TraceParity } from './trace-parity';
 
 /**
  * The real engine in the loop: vLLM's CPU build with NIXL, serving the tiny locally built model,
@@ -28,6 +33,8 @@ const skip = sshdUnavailableReason() ?? realVllmSkipReason();
 if (skip) console.warn(`skipping real vLLM deployment tests: ${skip}`);
 const proxySkip = toyProxySkipReason();
 if (!skip && proxySkip) console.warn(`skipping the toy-proxy comparison: ${proxySkip}`);
+const aiperfSkip = aiperfSkipReason();
+if (!skip && aiperfSkip) console.warn(`skipping the AIPerf measurements: ${aiperfSkip}`);
 delete process.env.SSH_AUTH_SOCK;
 
 const START_MS = 900_000;
@@ -44,6 +51,79 @@ const Chat = z.object({
   choices: z.array(z.object({ message: z.object({ content: z.string().nullable() }), finish_reason: z.string().nullable() })).min(1),
   usage: z.object({ prompt_tokens: z.int(), completion_tokens: z.int() }),
 });
+
+/**
+ * The seed preset (chat, streaming, exact lengths, seed workload shape) scaled down for a 4-layer
+ * model on two shared cores: ISL 256 (stddev 0), OSL 24 (min_tokens = max_tokens, ignore_eos),
+ * concurrency 2, 12 requests after 2 warmup. The tokenizer is the model's (its path).
+ */
+const BENCH_ARGS = ['--preset', 'seed', '--isl', '256', '--isl-stddev', '0', '--osl', '24', '--concurrency', '2', '--requests', '12', '--warmup', '2'];
+const BENCH_SEED = 123;
+const BENCH_MS = 900_000;
+
+type MetricsViewT = NonNullable<RunDetail['metrics']>;
+
+interface Measured {
+  aiperfRun: string;
+  builtinRun: string;
+  /** AIPerf's own figures (its profile_export_aiperf.json, through `handoff import`). */
+  aiperf: MetricsViewT;
+  /** The built-in generator's figures. */
+  builtin: MetricsViewT;
+  /** Each run against the router's trace of its own requests. */
+  trace: { aiperf: TraceParity; builtin: TraceParity };
+  /** Prefix-cache hit tokens during the AIPerf and the built-in run. */
+  cacheHitTokens: number[];
+  /** 1-minute load average before and after the two runs. */
+  load: [number, number];
+}
+
+const STATS: Array<[string, 'ttftMs' | 'itlMs', 'p50' | 'avg']> = [
+  ['TTFT p50', 'ttftMs', 'p50'],
+  ['TTFT avg', 'ttftMs', 'avg'],
+  ['ITL p50', 'itlMs', 'p50'],
+  ['ITL avg', 'itlMs', 'avg'],
+];
+
+/** Per statistic: the built-in generator's figure, AIPerf's, and the relative difference. */
+function parity(m: Measured): Array<{ what: string; ours: number; aiperf: number; rel: number }> {
+  return STATS.map(([what, key, stat]) => {
+    const ours = m.builtin.distributions[key]![stat]!;
+    const aiperf = m.aiperf.distributions[key]![stat]!;
+    return { what, ours, aiperf, rel: (ours - aiperf) / aiperf };
+  });
+}
+
+/**
+ * Per statistic and tool: the tool's figure against the router's trace of the same requests. The
+ * router stamps bytes one loopback hop and one JSON parse before the client does, so a difference
+ * within 5% or within 2 ms (that hop) counts as agreement.
+ */
+function traceRows(m: Measured): Array<{ tool: string; what: string; client: number; router: number; rel: number; ok: boolean }> {
+  return (['aiperf', 'builtin'] as const).flatMap((tool) =>
+    STATS.map(([what, key, stat]) => {
+      const t = m.trace[tool][key];
+      const client = t.client[stat];
+      const router = t.router[stat];
+      const diff = client - router;
+      return { tool, what, client, router, rel: diff / router, ok: Math.abs(diff) <= Math.max(0.05 * Math.abs(router), 2) };
+    }),
+  );
+}
+
+/**
+ * A run of free ports below Linux's ephemeral range (32768+): vLLM binds its internal ZMQ and
+ * torch.distributed sockets to random ephemeral ports while a compiled decode worker is still minutes
+ * from binding its own HTTP port, and on a busy shared machine one of those once took it
+ * ("OSError: [Errno 98] Address already in use").
+ */
+async function lowPortRun(count: number): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const base = await freePortRun(count);
+    if (base + count <= 32_768) return base;
+  }
+  throw new Error('no free port run below 32768');
+}
 
 /** The same requests go to every endpoint compared: greedy, fixed lengths (ignore_eos, since random weights may pick EOS). */
 const REQUESTS: Array<{ name: string; path: '/completions' | '/chat/completions'; body: Record<string, unknown> }> = [
@@ -180,12 +260,86 @@ describe.skipIf(skip !== null)('real vLLM (CPU build + NIXL) deployed by Handoff
     return p;
   };
 
+  /** `handoff runs show ID --json`. */
+  async function showRun(id: string): Promise<RunDetail> {
+    const r = await runCli(['runs', 'show', id, '--json'], cliEnv());
+    if (r.code !== 0) throw new Error(`handoff runs show ${id} failed (${r.code}): ${r.stderr}`);
+    return RunDetail.parse(JSON.parse(r.stdout));
+  }
+
+  /** Prefix-cache hits (tokens) over every worker of a deployment: prompts a run repeats would make its TTFT unlike the other tool's. */
+  async function prefixCacheHits(view: DeploymentView): Promise<number> {
+    let total = 0;
+    for (const w of view.plan.processes.filter((p) => p.kind === 'worker')) total += sum(await scrape(w.metricsUrl), 'vllm:prefix_cache_hits_total');
+    return total;
+  }
+
+  /** `handoff bench DEPLOYMENT … --tool TOOL --json`, as a user runs it; returns the collected run. */
+  async function bench(view: DeploymentView, tool: 'aiperf' | 'builtin', seed: number): Promise<{ run: RunDetail; cacheHitTokens: number }> {
+    const hitsBefore = await prefixCacheHits(view);
+    const args = ['bench', view.id, ...BENCH_ARGS, '--seed', String(seed), '--tool', tool, '--name', `${view.plan.mode} ${tool} seed ${seed}`, '--json'];
+    const r = await runCli(args, cliEnv(), BENCH_MS);
+    if (r.code !== 0) throw new Error(`handoff ${args.join(' ')} failed (${r.code}):\n${r.stdout}\n${r.stderr.slice(-4000)}`);
+    const res = BenchTaskResult.parse(JSON.parse(r.stdout));
+    expect(res.runs.map((x) => x.status)).toEqual(['complete']);
+    return { run: await showRun(res.runIds[0]!), cacheHitTokens: (await prefixCacheHits(view)) - hitsBefore };
+  }
+
+  /**
+   * AIPerf, then the built-in generator, on the same deployment with the same workload and seed.
+   * AIPerf's artifacts, collected into its run, are imported with `handoff import` for AIPerf's own
+   * figures; each run is also set against the router's trace of its requests (trace-parity.ts).
+   */
+  async function measure(view: DeploymentView): Promise<Measured> {
+    const loadBefore = os.loadavg()[0]!;
+    const a = await bench(view, 'aiperf', BENCH_SEED);
+    const b = await bench(view, 'builtin', BENCH_SEED);
+    const loadAfter = os.loadavg()[0]!;
+    for (const x of [a, b]) {
+      const d = x.run.metrics?.distributions;
+      const fmt = (k: string) => `${d?.[k]?.['p50']?.toFixed(2) ?? '-'}/${d?.[k]?.['avg']?.toFixed(2) ?? '-'}`;
+      console.log(`[real-vllm] ${x.run.summary.name}: ${x.run.summary.id}, TTFT p50/avg ${fmt('ttftMs')} ms, ITL p50/avg ${fmt('itlMs')} ms, ISL ${fmt('isl')}, OSL ${fmt('osl')}, prefix-cache hit tokens ${x.cacheHitTokens}`);
+    }
+    const run = a.run.run!;
+    expect(run.tool.name).toBe('aiperf');
+    expect(run.tool.version).toMatch(/^\d+\.\d+/);
+    expect(run.tool.argv!.slice(1)).toEqual(expect.arrayContaining(['--synthetic-input-tokens-mean', '256', '--synthetic-input-tokens-stddev', '0', '--extra-inputs', 'min_tokens:24', 'max_tokens:24', 'ignore_eos:true', '--concurrency', '2', '--request-count', '12', '--warmup-request-count', '2', '--streaming', '--tokenizer', TINY_MODEL]));
+    expect(run.artifacts.map((x) => x.kind)).toEqual(expect.arrayContaining(['aiperf-jsonl', 'aiperf-json']));
+    expect(b.run.run!.tool.name).toBe('builtin');
+    // The files AIPerf wrote at the top of its artifact directory, named together: one run.
+    const files = run.artifacts.filter((x) => x.kind?.startsWith('aiperf-')).map((x) => path.join(a.run.dir!, x.path));
+    const imp = await runCli(['import', ...files, '--name', `imported ${a.run.summary.name ?? a.run.summary.id}`, '--json'], cliEnv());
+    expect(imp.code, imp.stderr).toBe(0);
+    const report = ImportReport.array().parse((JSON.parse(imp.stdout) as { reports: unknown }).reports);
+    expect(report).toHaveLength(1);
+    expect(report[0]!.tool).toBe('aiperf');
+    expect(report[0]!.recordCount).toBeGreaterThanOrEqual(12);
+    console.log(`[real-vllm] import of ${files.map((f) => path.basename(f)).join(', ')}: ${report[0]!.recordCount} records, ${report[0]!.disagreements.length} of ${report[0]!.comparedCount} reported figures differ from the recomputation${report[0]!.disagreements.length ? `: ${JSON.stringify(report[0]!.disagreements).slice(0, 600)}` : ''}`);
+    // AIPerf's own figures, read from its summary with the importer `handoff import` uses.
+    const own = importArtifacts(files.map((f) => ({ name: path.basename(f), text: fs.readFileSync(f, 'utf8') }))).reported;
+    if (!own) throw new Error(`no AIPerf summary among ${files.join(', ')}`);
+    const traceA = traceParity(a.run.dir!);
+    const traceB = traceParity(b.run.dir!);
+    if (!traceA || !traceB) throw new Error(`the router traced none of the requests of ${traceA ? b.run.summary.id : a.run.summary.id}`);
+    return {
+      aiperfRun: a.run.summary.id,
+      builtinRun: b.run.summary.id,
+      aiperf: own,
+      builtin: b.run.metrics!,
+      trace: { aiperf: traceA, builtin: traceB },
+      cacheHitTokens: [a.cacheHitTokens, b.cacheHitTokens],
+      load: [loadBefore, loadAfter],
+    };
+  }
+
   beforeAll(async () => {
     fx = await startControllerFixture();
     // No nvidia-smi on the host: the planner must treat it as a CPU host.
     loop = await startSshd({ fakeNvidiaSmi: false });
     const gid = fs.statSync(loop.home).gid;
     python = makeSharedVllmEnv(path.join(loop.home, '.venv-vllm'), { uid: loop.uid, gid, user: loop.user });
+    // AIPerf where the agent's tool finder looks for it on the host: next to a ~/.venv* interpreter.
+    if (!aiperfSkip) makeSharedToolsEnv(path.join(loop.home, '.venv-tools'), { uid: loop.uid, gid, user: loop.user });
     const { task } = await fx.controller.hosts.add({ kind: 'ssh', name: 'loop', target: { user: loop.user, host: loop.address, port: loop.port }, identityFile: loop.keys.plain });
     const t = await fx.finish(task, trustAll);
     if (t.error) throw new Error(`adding the host failed: ${t.error.message}`);
@@ -207,13 +361,16 @@ describe.skipIf(skip !== null)('real vLLM (CPU build + NIXL) deployed by Handoff
   });
 
   const aggOutputs = new Map<string, string>();
+  const measured: Partial<Record<'aggregated' | 'disaggregated', Measured>> = {};
+  const measuredIt = it.skipIf(aiperfSkip !== null);
+  const MEASURE_TITLE = 'is measured by AIPerf (handoff bench --tool aiperf; artifacts collected into the run and imported) and by the built-in generator on the same workload';
 
   describe('aggregated: one vLLM worker behind the router', () => {
     let view: DeploymentView | undefined;
     let endpoint: string;
 
     beforeAll(async () => {
-      const base = await freePortRun(4);
+      const base = await lowPortRun(4);
       const d = await deploy(aggregatedSpec({ host: 'loop', model: TINY_MODEL, python, basePort: base }), 'aggregated.json');
       view = d.view;
       endpoint = d.result.endpoint.openaiBaseUrl;
@@ -267,6 +424,10 @@ describe.skipIf(skip !== null)('real vLLM (CPU build + NIXL) deployed by Handoff
         await mocker.close();
       }
     }, 600_000);
+
+    measuredIt(MEASURE_TITLE, async () => {
+      measured.aggregated = await measure(view!);
+    }, 2 * BENCH_MS);
   });
 
   describe('disaggregated: prefill and decode with NixlConnector behind the router', () => {
@@ -279,7 +440,7 @@ describe.skipIf(skip !== null)('real vLLM (CPU build + NIXL) deployed by Handoff
     const routerOutputs = new Map<string, string>();
 
     beforeAll(async () => {
-      const base = await freePortRun(8);
+      const base = await lowPortRun(8);
       const d = await deploy(disaggregatedSpec({ host: 'loop', model: TINY_MODEL, python, basePort: base }), 'disaggregated.json');
       view = d.view;
       endpoint = d.result.endpoint.openaiBaseUrl;
@@ -387,5 +548,63 @@ describe.skipIf(skip !== null)('real vLLM (CPU build + NIXL) deployed by Handoff
         expect(after, `${req.name}: the toy proxy's request moved KV`).toBeGreaterThan(before);
       }
     }, 600_000);
+
+    measuredIt(MEASURE_TITLE, async () => {
+      measured.disaggregated = await measure(view!);
+    }, 2 * BENCH_MS);
+  });
+
+  measuredIt('compares the aggregated and the disaggregated AIPerf runs on the same workload, with a verdict (handoff compare --json)', async () => {
+    const agg = measured.aggregated;
+    const dis = measured.disaggregated;
+    if (!agg || !dis) throw new Error('both deployments must have been measured (see the failures above)');
+    for (const [tool, a, b] of [['aiperf', agg.aiperfRun, dis.aiperfRun], ['builtin', agg.builtinRun, dis.builtinRun]] as const) {
+      const r = await runCli(['compare', a, b, '--json'], cliEnv());
+      expect(r.code, r.stderr).toBe(0);
+      const c = RunComparison.parse(JSON.parse(r.stdout));
+      expect(c.workload.same, c.workload.summary).toBe(true);
+      expect(c.workload.differences.filter((d) => d.blocking)).toEqual([]);
+      expect([c.a.mode, c.b.mode, c.a.tool, c.b.tool]).toEqual(['aggregated', 'disaggregated', tool, tool]);
+      expect(c.loadPoint).toBe('concurrency 2');
+      expect(c.verdict.outcome).not.toBe('not-comparable');
+      expect(c.verdict.subject).toBe('disaggregated');
+      expect(c.verdict.simulated).toBe(false);
+      expect(c.verdict.sentence).toMatch(/^disaggregated .*(better|worse|mixed|no significant difference)/);
+      const human = await runCli(['compare', a, b], cliEnv());
+      expect(human.stdout).toContain(c.verdict.sentence);
+      console.log(`[real-vllm] ${tool}: ${c.workload.summary}\n[real-vllm] ${tool} verdict: ${c.verdict.sentence}`);
+    }
+  }, 120_000);
+
+  measuredIt('the built-in generator agrees with AIPerf within 5% on TTFT and ITL (p50 and avg) on both deployments, each tool against the router trace of its requests and, on a quiet machine, directly', () => {
+    const cores = os.cpus().length;
+    const problems: string[] = [];
+    for (const mode of ['aggregated', 'disaggregated'] as const) {
+      const m = measured[mode];
+      if (!m) {
+        problems.push(`${mode}: not measured`);
+        continue;
+      }
+      const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+      const rows = parity(m);
+      const trace = traceRows(m);
+      console.log(
+        `[real-vllm] ${mode}, built-in vs AIPerf: ${rows.map((r) => `${r.what} ${r.ours.toFixed(2)} vs ${r.aiperf.toFixed(2)} ms (${pct(r.rel)})`).join('; ')}\n` +
+          `[real-vllm] ${mode}, each tool vs the router trace of its ${m.trace.aiperf.matched} / ${m.trace.builtin.matched} requests: ${trace.map((r) => `${r.tool} ${r.what} ${r.client.toFixed(2)} vs ${r.router.toFixed(2)} ms (${pct(r.rel)})`).join('; ')}\n` +
+          `[real-vllm] ${mode}: prefix-cache hit tokens AIPerf ${m.cacheHitTokens[0]}, built-in ${m.cacheHitTokens[1]}; load average ${m.load[0].toFixed(1)} before, ${m.load[1].toFixed(1)} after, on ${cores} cores`,
+      );
+      // Both tools time the same requests as the router does: this holds whatever the server's speed.
+      for (const r of trace) if (!r.ok) problems.push(`${mode} ${r.tool} ${r.what}: ${r.client.toFixed(3)} ms, the router traced ${r.router.toFixed(3)} ms (${pct(r.rel)})`);
+      // Run against run, the server's speed differs with the CPU the tool itself takes from the two
+      // cores the engine runs on (AIPerf's several Python processes, our one event loop), and with
+      // everything else the machine runs: asserted when the machine was quiet, as in
+      // e2e/bench-aiperf.itest.ts, printed in any case.
+      if (Math.max(...m.load) > cores) {
+        console.log(`[real-vllm] ${mode}: built-in vs AIPerf not asserted: load average up to ${Math.max(...m.load).toFixed(1)} on ${cores} cores.`);
+        continue;
+      }
+      for (const r of rows) if (Math.abs(r.rel) >= 0.05) problems.push(`${mode} ${r.what}: ours ${r.ours.toFixed(3)} vs AIPerf ${r.aiperf.toFixed(3)} (${pct(r.rel)})`);
+    }
+    expect(problems).toEqual([]);
   });
 });

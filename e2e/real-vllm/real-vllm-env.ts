@@ -13,7 +13,8 @@ import { REPO_ROOT, toyProxyPath } from '../mocker-harness';
 
 export const VLLM_VENV = path.join(REPO_ROOT, '.venv-vllm');
 export const VLLM_PYTHON = path.join(VLLM_VENV, 'bin', 'python');
-export const TOOLS_PYTHON = path.join(REPO_ROOT, '.venv-tools', 'bin', 'python');
+export const TOOLS_VENV = path.join(REPO_ROOT, '.venv-tools');
+export const TOOLS_PYTHON = path.join(TOOLS_VENV, 'bin', 'python');
 export const TINY_MODEL = path.join(REPO_ROOT, '.cache', 'tiny-llama');
 export const SERVED_MODEL = 'tiny-llama';
 
@@ -79,34 +80,40 @@ export function tinyModelKvShape(blockSize: number, tp = 1): KvBlockShape {
   };
 }
 
-function pyvenvCfg(): Record<string, string> {
+function pyvenvCfg(venv: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const line of fs.readFileSync(path.join(VLLM_VENV, 'pyvenv.cfg'), 'utf8').split('\n')) {
+  for (const line of fs.readFileSync(path.join(venv, 'pyvenv.cfg'), 'utf8').split('\n')) {
     const m = /^\s*([\w-]+)\s*=\s*(.*?)\s*$/.exec(line);
     if (m) out[m[1]!] = m[2]!;
   }
   return out;
 }
 
-function sitePackages(): string {
-  const lib = path.join(VLLM_VENV, 'lib');
+function sitePackages(venv: string): string {
+  const lib = path.join(venv, 'lib');
   const py = fs.readdirSync(lib).find((d) => /^python3\.\d+$/.test(d));
-  if (!py) throw new Error(`no lib/python3.X in ${VLLM_VENV}`);
+  if (!py) throw new Error(`no lib/python3.X in ${venv}`);
   return path.join(lib, py, 'site-packages');
 }
 
+interface Owner {
+  uid: number;
+  gid: number;
+  user: string;
+}
+
 /**
- * Another user (the loopback sshd test user) cannot run .venv-vllm directly: its interpreter is a
- * symlink into root's private home (pyenv). This builds, in `dir`, a virtual environment that
- * user can run: a system CPython of the same minor version (same ABI), the .venv-vllm packages
- * through a .pth file, and a `vllm` console script. Host discovery then finds it like any
- * ~/.venv* (it reports the vllm and nixl versions from the shared site-packages).
+ * Another user (the loopback sshd test user) cannot run .venv-vllm or .venv-tools directly: their
+ * interpreter is a symlink into root's private home (pyenv). This builds, in `dir`, a virtual
+ * environment that user can run: a system CPython of the same minor version (same ABI), the source
+ * environment's packages through a .pth file, and the given console scripts (name → module whose
+ * `main`-like callable to call). Host discovery then finds it like any ~/.venv*.
  * Returns the interpreter path, or throws saying why no suitable interpreter exists.
  */
-export function makeSharedVllmEnv(dir: string, owner: { uid: number; gid: number; user: string }): string {
-  const cfg = pyvenvCfg();
+function makeSharedEnv(source: string, dir: string, owner: Owner, scripts: Record<string, { module: string; callable: string }>): string {
+  const cfg = pyvenvCfg(source);
   const minor = /^(\d+\.\d+)/.exec(cfg['version'] ?? cfg['version_info'] ?? '')?.[1];
-  if (!minor) throw new Error(`cannot read the Python version from ${VLLM_VENV}/pyvenv.cfg`);
+  if (!minor) throw new Error(`cannot read the Python version from ${source}/pyvenv.cfg`);
   const candidates = [cfg['executable'], `/usr/bin/python${minor}`, `/usr/local/bin/python${minor}`].filter((p): p is string => !!p);
   const base = candidates.find((p) => {
     const r = spawnSync('runuser', ['-u', owner.user, '--', p, '-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' });
@@ -121,14 +128,34 @@ export function makeSharedVllmEnv(dir: string, owner: { uid: number; gid: number
   fs.writeFileSync(path.join(dir, 'pyvenv.cfg'), `home = ${path.dirname(base)}\ninclude-system-site-packages = false\nversion = ${minor}\n`);
   fs.symlinkSync(base, path.join(bin, 'python'));
   fs.symlinkSync('python', path.join(bin, 'python3'));
-  fs.writeFileSync(path.join(site, 'handoff-real-vllm.pth'), sitePackages() + '\n');
+  const pth = path.join(site, 'handoff-shared-env.pth');
+  fs.writeFileSync(pth, sitePackages(source) + '\n');
   const python = path.join(bin, 'python');
-  // The `if __name__` guard matters: vLLM's engine processes start with multiprocessing's spawn,
-  // which re-imports the main module.
-  fs.writeFileSync(path.join(bin, 'vllm'), `#!${python}\nimport sys\nfrom vllm.entrypoints.cli.main import main\nif __name__ == "__main__":\n    sys.exit(main())\n`, { mode: 0o755 });
-  for (const p of [dir, bin, path.join(dir, 'lib'), path.dirname(site), site, path.join(dir, 'pyvenv.cfg'), path.join(site, 'handoff-real-vllm.pth'), path.join(bin, 'vllm')]) {
-    fs.chownSync(p, owner.uid, owner.gid);
+  const owned = [dir, bin, path.join(dir, 'lib'), path.dirname(site), site, path.join(dir, 'pyvenv.cfg'), pth];
+  for (const [name, s] of Object.entries(scripts)) {
+    // The `if __name__` guard matters: vLLM's engine processes and AIPerf's services start with
+    // multiprocessing's spawn, which re-imports the main module.
+    fs.writeFileSync(path.join(bin, name), `#!${python}\nimport sys\nfrom ${s.module} import ${s.callable}\nif __name__ == "__main__":\n    sys.exit(${s.callable}())\n`, { mode: 0o755 });
+    owned.push(path.join(bin, name));
   }
+  for (const p of owned) fs.chownSync(p, owner.uid, owner.gid);
   for (const l of ['python', 'python3']) fs.lchownSync(path.join(bin, l), owner.uid, owner.gid);
   return python;
+}
+
+/** A shared copy of .venv-vllm with a `vllm` console script (see makeSharedEnv). */
+export function makeSharedVllmEnv(dir: string, owner: Owner): string {
+  return makeSharedEnv(VLLM_VENV, dir, owner, { vllm: { module: 'vllm.entrypoints.cli.main', callable: 'main' } });
+}
+
+/** Why AIPerf (in .venv-tools) cannot run here, or null. */
+export function aiperfSkipReason(): string | null {
+  if (!fs.existsSync(TOOLS_PYTHON)) return '.venv-tools is not built (run e2e/python/setup-envs.sh)';
+  if (!fs.existsSync(path.join(TOOLS_VENV, 'bin', 'aiperf'))) return 'AIPerf is not installed in .venv-tools (run e2e/python/setup-envs.sh)';
+  return null;
+}
+
+/** A shared copy of .venv-tools with an `aiperf` console script, where the agent's tool finder looks (~/.venv*). */
+export function makeSharedToolsEnv(dir: string, owner: Owner): string {
+  return makeSharedEnv(TOOLS_VENV, dir, owner, { aiperf: { module: 'aiperf.cli', callable: 'app' } });
 }
