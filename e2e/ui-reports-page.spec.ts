@@ -10,6 +10,7 @@ import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { writeFixtureRun } from './report-fixture';
 import { startUiServer, type UiServer } from './ui-fixture';
+import { openApp, watchPage } from './ui-page';
 
 const SHOTS = path.join('docs', 'screenshots');
 let ui: UiServer;
@@ -27,11 +28,8 @@ test.afterAll(async () => {
 });
 
 async function open(page: Page): Promise<void> {
-  errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.setViewportSize({ width: 1400, height: 1000 });
-  await page.goto(`${ui.serve.url}#/reports`);
-  await expect(page.getByTestId('connection-state')).toHaveAttribute('data-state', 'open');
+  errors = watchPage(page);
+  await openApp(page, ui, { hash: '#/reports', height: 1000 });
   await expect(page.getByTestId('page-reports')).toBeVisible();
 }
 
