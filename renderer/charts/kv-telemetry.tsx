@@ -46,9 +46,7 @@ export const KvTelemetryCharts = memo(function KvTelemetryCharts({ transfers, ag
   const mib = useMemo(() => sortedValues(Array.from(cols.bytes, (b) => b / MIB)), [cols]);
   const overTime = useMemo(() => transfersOverTime(cols.atS), [cols]);
   const q = transfers.perBlockUs;
-  return (
-    <>
-      <BenchChartFrame id="kv-telemetry" title="KV transfer per block: NIXL telemetry and vllm:nixl_* side by side" help="Each transfer as NIXL recorded it (agent_xfer_time ÷ blocks), against the average vLLM's counters give for the same worker." points={transfers.count} wide>
+  const figures = (
       <div className="bench-kv-figure" data-testid="kv-telemetry-figures">
         <span>
           <span className="muted">NIXL telemetry: </span>
@@ -62,7 +60,7 @@ export const KvTelemetryCharts = memo(function KvTelemetryCharts({ transfers, ag
             <span className="muted"> · block size unknown, no per-block figure</span>
           )}
         </span>
-        <table className="bench-kv-crosscheck" data-testid="kv-telemetry-crosscheck">
+        <table className="bench-kv-crosscheck" data-testid="kv-telemetry-crosscheck" style={{ borderSpacing: "14px 2px", marginLeft: -14, textAlign: "left" }}>
           <thead>
             <tr>
               <th>worker</th>
@@ -93,7 +91,16 @@ export const KvTelemetryCharts = memo(function KvTelemetryCharts({ transfers, ag
             : 'Descriptors per transfer: not in NIXL’s telemetry file (version 4); vllm:nixl_num_descriptors has their distribution.'}
         </span>
       </div>
-      </BenchChartFrame>
+  );
+  return (
+    <>
+      <section className="chart bench-chart bench-chart-wide" data-testid="bench-chart-kv-telemetry" data-points={transfers.count} aria-label="KV transfer per block: NIXL telemetry and vllm:nixl_*">
+        <header className="chart-head">
+          <h3 className="chart-title">KV transfer per block: NIXL telemetry and vllm:nixl_* side by side</h3>
+        </header>
+        <p className="chart-help muted">Each transfer as NIXL recorded it (Σ agent_xfer_time ÷ Σ blocks per worker), against the average vLLM&apos;s counters give for the same worker.</p>
+        {figures}
+      </section>
       {perBlock.length ? <HistogramChart metric="kv-telemetry-per-block" label="KV transfer per block (NIXL telemetry)" unit="µs" sorted={perBlock} color={benchColor(2)} what="transfers" /> : null}
       {perBlock.length ? <CdfChart metric="kv-telemetry-per-block" label="KV transfer per block (NIXL telemetry)" unit="µs" sorted={perBlock} color={benchColor(2)} /> : null}
       <BenchChartFrame id="kv-telemetry-over-time" title="KV transfers over time" help="Transfers per second, by when the collector read them (NIXL's events carry no timestamp; reads every 200 ms)." points={overTime.length}>
