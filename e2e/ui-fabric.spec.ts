@@ -31,16 +31,51 @@ let ui: UiServer;
 const savedEnv = { PATH: process.env.PATH, FAKE_GPU_COUNT: process.env.FAKE_GPU_COUNT, FAKE_GPU_BUSY: process.env.FAKE_GPU_BUSY };
 let fakeBin: string | null = null;
 
-async function useFakeGpus(count: number): Promise<void> {
-  fakeBin = await fs.mkdtemp(path.join(os.tmpdir(), 'handoff-fakebin-'));
-  await fs.copyFile(path.join(HERE, 'harness', 'fake-nvidia-smi.sh'), path.join(fakeBin, 'nvidia-smi'));
-  await fs.chmod(path.join(fakeBin, 'nvidia-smi'), 0o755);
-  process.env.PATH = `${fakeBin}:${savedEnv.PATH ?? ''}`;
+/**
+ * A stand-in nvcc, so the agent tries to build kvprobe: it answers the build script's questions;
+ * a compile fails at once, or, while `hang` exists in its folder, waits until `release` appears
+ * (the test then knows the build is under way, and ends it itself: nothing outlives the test).
+ */
+const FAKE_NVCC = `#!/bin/sh
+case "$1" in
+  --list-gpu-arch) printf 'compute_80\\ncompute_90\\ncompute_100\\n'; exit 0 ;;
+  --version) echo 'Cuda compilation tools, release 13.0, V13.0.48'; exit 0 ;;
+esac
+d="$(dirname "$0")"
+if [ -e "$d/hang" ]; then
+  touch "$d/started"
+  while [ ! -e "$d/release" ]; do sleep 0.2; done
+  touch "$d/exited"
+fi
+echo 'fake nvcc: this machine has no CUDA toolkit' >&2
+exit 1
+`;
+
+async function useFakeGpus(count: number): Promise<string> {
+  const bin = await fs.mkdtemp(path.join(os.tmpdir(), 'handoff-fakebin-'));
+  fakeBin = bin;
+  await fs.copyFile(path.join(HERE, 'harness', 'fake-nvidia-smi.sh'), path.join(bin, 'nvidia-smi'));
+  await fs.chmod(path.join(bin, 'nvidia-smi'), 0o755);
+  await fs.writeFile(path.join(bin, 'nvcc'), FAKE_NVCC, { mode: 0o755 });
+  process.env.PATH = `${bin}:${savedEnv.PATH ?? ''}`;
   process.env.FAKE_GPU_COUNT = String(count);
   delete process.env.FAKE_GPU_BUSY;
+  return bin;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function restoreEnv(): Promise<void> {
+  // A build left waiting by a failed test ends here, before its folder goes.
+  if (fakeBin && (await exists(path.join(fakeBin, 'started')))) {
+    await fs.writeFile(path.join(fakeBin, 'release'), '');
+    await expect.poll(() => exists(path.join(fakeBin!, 'exited')), { timeout: 10_000 }).toBe(true);
+  }
   for (const [k, v] of Object.entries(savedEnv)) {
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
@@ -87,8 +122,10 @@ async function open(page: Page, hash: string): Promise<void> {
   await expect(page.getByTestId('connection-state')).toHaveAttribute('data-state', 'open');
 }
 
+let bin = '';
+
 test.beforeAll(async () => {
-  await useFakeGpus(4);
+  bin = await useFakeGpus(4);
   const staticDir = process.env.HANDOFF_E2E_RENDERER_DIR;
   ui = await startUiServer(staticDir ? { staticDir } : {});
   const file: FabricFile = {
@@ -212,4 +249,32 @@ test('the run view draws the stored kvprobe gather figure of the run’s GPU pai
   // recharts draws reference-line labels in a layer of their own, above the lines.
   await expect(chart.locator('svg text', { hasText: 'fabric ceiling (kvprobe, GPU0→1) 2.86 µs' })).toHaveCount(1);
   await shot(page, kv, 'fabric-run-reference');
+});
+
+test('a fabric check shows its progress while kvprobe builds, and Cancel stops it', async ({ page }) => {
+  test.setTimeout(180_000);
+  await fs.writeFile(path.join(bin, 'hang'), '');
+  await open(page, `#/hosts/host/${HOST}`);
+  const section = page.getByTestId('fabric-section');
+  await expect(section).toBeVisible();
+  await page.getByTestId('fabric-dst').selectOption('3');
+  await page.getByTestId('fabric-check-run').click();
+  const progress = section.getByTestId('task-progress');
+  await expect(progress).toHaveAttribute('data-state', 'running');
+  await expect(page.getByTestId('fabric-check-run')).toHaveText('Checking…');
+  await expect(page.getByTestId('fabric-check-run')).toBeDisabled();
+  await expect(section.getByTestId('task-step-connect')).toHaveAttribute('data-state', 'done');
+  await expect(section.getByTestId('task-step-locate')).toHaveAttribute('data-state', 'running');
+  await expect(section.getByTestId('task-step-locate-detail')).toContainText('building kvprobe with', { timeout: 60_000 });
+  await expect.poll(() => exists(path.join(bin, 'started')), { timeout: 30_000 }).toBe(true);
+  await shot(page, section.getByTestId('fabric-check'), 'fabric-host-check-running');
+
+  await section.getByTestId('task-cancel').click();
+  await expect(progress).toHaveAttribute('data-state', 'cancelled', { timeout: 30_000 });
+  await expect(section.getByTestId('task-cancelled')).toBeVisible();
+  await expect(page.getByTestId('fabric-check-run')).toBeEnabled();
+  await expect(page.getByTestId('fabric-check-run')).toHaveText('Check again');
+  await fs.writeFile(path.join(bin, 'release'), '');
+  await expect.poll(() => exists(path.join(bin, 'exited')), { timeout: 10_000 }).toBe(true);
+  await fs.rm(path.join(bin, 'hang'));
 });
