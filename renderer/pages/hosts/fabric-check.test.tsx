@@ -153,6 +153,9 @@ describe('wizard fabric check', () => {
     expect(html).toContain('data-testid="wizard-fabric-pair-1"');
     expect(html).toContain('data-testid="wizard-fabric-pair-0-check-run"');
     expect(html).toContain('decode TP 2, block size 16');
+    const unknown = render(<FabricCheckCard plan={{ ...plan({}), model: { path: '/models/my-own', servedName: 'mine' } }} hosts={[host]} simulated={false} />);
+    expect(unknown).toContain('data-testid="wizard-fabric-pair-0-check-unavailable"');
+    expect(unknown).toContain('no built-in config');
 
     const two = { 'gpu-a': hostFacts(), 'gpu-b': hostFacts() };
     const cross = plan({ workers: [{ role: 'prefill', host: 'gpu-a', gpus: [0] }, { role: 'decode', host: 'gpu-b', gpus: [0] }], hosts: { 'gpu-a': { address: '10.0.0.1' }, 'gpu-b': { address: '10.0.0.2' } } }, two);

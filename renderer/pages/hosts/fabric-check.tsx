@@ -39,7 +39,11 @@ export function FabricCheck({ request, host, simulated, testId, showStored = tru
   const loadFabric = useApp((s) => s.loadFabric);
   const [startError, setStartError] = useState<ErrorPayload | null>(null);
   const [starting, setStarting] = useState(false);
-  const unavailable = fabricUnavailableReason(host, request.srcGpu, request.dstGpu);
+  const unavailable =
+    fabricUnavailableReason(host, request.srcGpu, request.dstGpu) ??
+    (requestBytesPerBlock(request) === null
+      ? `"${request.model ?? ''}" has no built-in config, so its KV block shape is unknown here. Run "handoff probe" with an explicit shape (layers, KV heads per rank, head dim, dtype bytes, block size).`
+      : null);
   const running = task !== undefined && (task.state === 'running' || task.state === 'needs-input');
   const succeeded = task?.state === 'succeeded';
 
