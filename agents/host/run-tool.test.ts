@@ -18,4 +18,12 @@ describe('runTool', () => {
     expect(r).toMatchObject({ found: true, timedOut: true, code: null });
     expect(failureDetail(r)).toMatch(/timed out/);
   });
+
+  it('kills the whole process group when its signal aborts, long before the timeout', async () => {
+    const ac = new AbortController();
+    const pending = runTool('sh', ['-c', 'sleep 30 & sleep 30'], { timeoutMs: 60_000, signal: ac.signal });
+    setTimeout(() => ac.abort(), 200);
+    const r = await pending;
+    expect(r).toMatchObject({ found: true, timedOut: false, code: null });
+  });
 });

@@ -20,6 +20,8 @@ export interface RunToolOptions {
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
   maxOutputBytes?: number;
+  /** Aborting kills the whole process group, as a timeout does (e.g. a cancelled kvprobe build). */
+  signal?: AbortSignal;
 }
 
 export type RunTool = (file: string, args: string[], opts?: RunToolOptions) => Promise<ToolRun>;
@@ -66,6 +68,9 @@ export const runTool: RunTool = (file, args, opts = {}) => {
       timedOut = true;
       killGroup();
     }, timeoutMs);
+    if (opts.signal?.aborted) killGroup();
+    opts.signal?.addEventListener('abort', killGroup, { once: true });
+    child.on('close', () => opts.signal?.removeEventListener('abort', killGroup));
     // If something still holds the pipes after the kill, give up waiting for 'close'.
     const hardStop = setTimeout(() => done({ found: true, code: null, timedOut: true, error: `timed out after ${timeoutMs} ms` }), timeoutMs + 2_000);
     timer.unref?.();

@@ -27,6 +27,8 @@ export interface LocateDeps {
   run: RunTool;
   progress(message: string): void;
   sources?: KvprobeSources;
+  /** Cancels a build in progress (nvcc runs for minutes). */
+  signal?: AbortSignal;
 }
 
 export interface LocatedKvprobe {
@@ -93,7 +95,7 @@ async function buildWithNvcc(deps: LocateDeps, src: KvprobeSources, dir: string,
   await fs.writeFile(path.join(srcDir, 'kvprobe', 'kvprobe.cu'), src.cu);
   await fs.writeFile(path.join(srcDir, 'build-kvprobe.sh'), src.buildSh, { mode: 0o755 });
   deps.progress(`building kvprobe with ${nvcc} (sm_80, sm_90, sm_100)`);
-  const r = await deps.run('bash', [path.join(srcDir, 'build-kvprobe.sh'), '--out', dir, '--nvcc', nvcc], { env: deps.env, timeoutMs: BUILD_TIMEOUT_MS });
+  const r = await deps.run('bash', [path.join(srcDir, 'build-kvprobe.sh'), '--out', dir, '--nvcc', nvcc], { env: deps.env, timeoutMs: BUILD_TIMEOUT_MS, ...(deps.signal ? { signal: deps.signal } : {}) });
   if (r.code !== 0) {
     const tail = r.stderr.trim().split('\n').slice(-3).join(' | ');
     notes.push(`building kvprobe with ${nvcc} failed (${r.timedOut ? 'timed out' : `exit ${r.code}`}): ${tail || failureDetail(r)}`);

@@ -56,6 +56,7 @@ export const probePlugin: DaemonPlugin = (api) => {
         prebuiltDir,
         run: runTool,
         progress: (m) => notify(located0(m), m),
+        signal: ac.signal,
       });
       if (ac.signal.aborted) throw new UserFacingError('cancelled', 'The fabric probe was cancelled.');
       log.info('kvprobe located', { probeId, via: located.provenance.via, path: located.provenance.path, notes: located.provenance.notes });
