@@ -108,6 +108,16 @@ describe('per-request waterfall', () => {
     expectPartition(w);
   });
 
+  it('puts the whole decode window into the upper bound when one decode step would fill it', () => {
+    // Chunks every 10 ms, decode leg of 8 ms.
+    const rec = record('r3b', 0, 50, 150);
+    const w = requestWaterfall(rec, trace('r3b', { arrival: 0.2, pSent: 0.5, pDone: 41, dSent: 41.1, first: 49.6 }), []);
+    expect(ids(w)).toEqual(['client-to-router', 'router', 'prefill', 'router-handoff', 'kv-transfer', 'router-to-client', 'decode']);
+    expect(dur(w, 'kv-transfer')).toBeCloseTo(8.5, 6);
+    expect(w.notes.join(' ')).toMatch(/as long as the whole decode leg/);
+    expectPartition(w);
+  });
+
   it('puts the whole decode window into the upper bound when the request had one chunk', () => {
     const rec = record('r3', 0, 50, 50, { chunkNs: [50 * MS] });
     const w = requestWaterfall(rec, trace('r3', { arrival: 0.2, pSent: 0.5, pDone: 30, dSent: 30.1, first: 49.8 }), []);

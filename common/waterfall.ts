@@ -289,10 +289,15 @@ function routerCuts(r: RouterTimes, firstMs: number, transfers: readonly Transfe
     if (step > 0) cuts.push({ atMs: firstMs, id: 'first-decode-step', basis: 'estimate', note: "estimate: the request's median inter-token gap" });
     return { cuts, notes };
   }
-  const step = stepMs === null ? null : Math.min(Math.max(0, stepMs), window);
+  // A decode step as long as the whole leg leaves no room for a transfer: the estimate is not credible then.
+  const step = stepMs === null || stepMs >= window ? null : Math.max(0, stepMs);
   if (step === null) {
     cuts.push({ atMs: firstMs, id: 'kv-transfer', basis: 'upper-bound', note: 'upper bound: decode leg sent → first token (includes decode queueing and the first decode step; no NIXL telemetry matched)' });
-    notes.push('No NIXL transfer matched and no decode step could be estimated: the KV transfer bar also holds the first decode step.');
+    notes.push(
+      stepMs === null
+        ? 'No NIXL transfer matched and no decode step could be estimated: the KV transfer bar also holds the first decode step.'
+        : `No NIXL transfer matched, and the decode step (${stepMs.toFixed(1)} ms) is as long as the whole decode leg: the KV transfer bar also holds the first decode step.`,
+    );
   } else {
     cuts.push({ atMs: firstMs - step, id: 'kv-transfer', basis: 'upper-bound', note: 'upper bound: decode leg sent → first token less one decode step (includes decode queueing; no NIXL telemetry matched)' });
     cuts.push({ atMs: firstMs, id: 'first-decode-step', basis: 'estimate', note: "estimate: the request's median inter-token gap" });

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import YAML from 'yaml';
 import { isTaskFinished } from '../common/task';
-import { chatDisaggregatedSpec, connectWsApi, type WsApi } from './chat-harness';
+import { connectWsApi, type WsApi } from './chat-harness';
+import { exampleSpec } from './harness/deploy-specs';
 import { startUiServer, type UiServer } from './ui-fixture';
 
 /**
@@ -41,6 +42,12 @@ async function deploy(specText: string): Promise<string> {
   return deployment.id;
 }
 
+/** The shipped mocker P/D example (its default latency model) on free ports, named. */
+async function pdSpec(name: string): Promise<Record<string, unknown>> {
+  const spec = YAML.parse((await exampleSpec({ prefill: 'this-computer', decode: 'this-computer' })).text) as Record<string, unknown>;
+  return { ...spec, name };
+}
+
 async function bench(deployment: string): Promise<string> {
   const started = await api.call('runs.start', { deployment, workload: SMALL_SEED });
   const t = await untilDone(started.task);
@@ -70,14 +77,20 @@ test.afterAll(async () => {
   test.setTimeout(120_000);
   for (const id of deployments) await api?.call('deployments.teardown', { id }).catch(() => undefined);
   api?.close();
-  await ui?.close();
+  try {
+    await ui?.close();
+  } catch {
+    // The local agent may still be removing a stopped deployment's files while the home is deleted.
+    await new Promise((r) => setTimeout(r, 1000));
+    await fs.rm(ui.home, { recursive: true, force: true });
+  }
 });
 
 test('shows where TTFT went in a disaggregated run: panel, breakdown, and one request picked by button and by click', async ({ page }) => {
   test.setTimeout(400_000);
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  const dep = await deploy(await chatDisaggregatedSpec('wf-pd'));
+  const dep = await deploy(YAML.stringify(await pdSpec('wf-pd')));
   pdId = dep;
   const runId = await bench(dep);
   await openRun(page, runId);
@@ -123,7 +136,7 @@ test('shows where TTFT went in a disaggregated run: panel, breakdown, and one re
 
 test('turns the panel red for a deployment whose router prefills every prompt on the decode worker', async ({ page }) => {
   test.setTimeout(400_000);
-  const spec = YAML.parse(await chatDisaggregatedSpec('wf-bypass')) as Record<string, unknown>;
+  const spec = await pdSpec('wf-bypass');
   (spec.router as Record<string, unknown>).disaggregation = { remotePrefillMinTokens: 1_000_000 };
   // Other simulated GPUs than wf-pd's.
   for (const w of spec.workers as Array<{ role: string; gpus: number[] }>) w.gpus = w.role === 'prefill' ? [3] : [4, 5];

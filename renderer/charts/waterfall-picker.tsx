@@ -20,7 +20,7 @@ export const WaterfallPicker = memo(function WaterfallPicker({ points, selected,
         <ScatterChart margin={CHART_MARGIN}>
           <CartesianGrid stroke="#edf0f3" />
           <XAxis dataKey="sendS" type="number" name="sent at (s)" domain={['auto', 'auto']} tick={AXIS_TICK} tickFormatter={tick} label={{ value: 'sent at (s)', position: 'insideBottom', offset: -8, fontSize: 10 }} />
-          <YAxis dataKey="ttftMs" type="number" name="TTFT ms" domain={[0, 'auto']} tick={AXIS_TICK} tickFormatter={tick} width={46} label={{ value: 'TTFT ms', angle: -90, position: 'insideLeft', fontSize: 10 }} />
+          <YAxis dataKey="ttftMs" type="number" name="TTFT ms" domain={[0, 'auto']} tick={AXIS_TICK} tickFormatter={tick} width={52} />
           <Tooltip isAnimationActive={false} cursor={false} />
           {byPlacement.map(([placement, data]) => (
             <Scatter

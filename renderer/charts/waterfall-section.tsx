@@ -65,7 +65,7 @@ export function RunWaterfallSection({ runId }: { runId: string }) {
                 </button>
               );
             })}
-            <span className="muted small">or click a request:</span>
+            <span className="muted small">or click a request (TTFT ms against send time; blue remote, purple local prefill):</span>
           </div>
           {data.points.length ? <WaterfallPicker points={data.points} selected={shown} onPick={setRequestId} /> : null}
         </div>
