@@ -76,7 +76,9 @@ export function mayHoldSecret(value: unknown, seen: Map<string, boolean>): boole
     let v = seen.get(value);
     if (v === undefined) {
       v = CANDIDATE_ONE.test(value);
-      if (value.length <= 64) seen.set(value, v);
+      // Keys, units and phase names repeat; ids (UUIDs) do not, and caching them grew the map by
+      // several entries per record, which cost more than the regex.
+      if (value.length <= 24 && seen.size < 4096) seen.set(value, v);
     }
     return v;
   }
