@@ -5,6 +5,8 @@ import { DISTRIBUTION_METRICS, SCALAR_METRICS, type DistributionMetricKey, type 
 import type { RunJson } from './run-record';
 import type { RunSeries } from './run-series';
 import type { ImportInfo, MetricsView } from './run-view';
+import type { RunFabricLine } from './kv/fabric-run-line';
+import type { RunWaterfall } from './waterfall';
 
 /**
  * Report export (issue 8): what reports.export takes and returns, and the data a report is made
@@ -93,6 +95,10 @@ export interface ReportRun {
   hostsNow: ReportHostNow[];
   /** A `handoff bench …` line that runs the same workload (the built-in generator), or the external tool's argv. */
   benchCommand: string[];
+  /** runs.waterfall without a chosen request: the TTFT breakdown and the disaggregation check, as the run view shows them. */
+  waterfall?: RunWaterfall | null;
+  /** The per-block chart's reference line as the run view draws it: a matching stored kvprobe result, else the mocker's figure. */
+  fabricLine?: RunFabricLine | null;
 }
 
 export interface ReportData {

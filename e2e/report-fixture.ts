@@ -1,7 +1,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { computeRunMetrics } from '../common/metrics';
+import type { NixlTransferRecord } from '../common/kv/nixl-transfer';
 import type { MetricSample, RequestRecord, RunJson } from '../common/run-record';
+import type { RunTraceLine } from '../common/waterfall';
 
 /**
  * Run records written straight into a run store ($HANDOFF_HOME/runs/<id>/) for report tests and
@@ -38,6 +40,54 @@ export interface FixtureRunOptions {
   plantSecrets?: boolean;
   seed?: number;
   tool?: RunJson['tool'];
+  /** Router traces (traces.jsonl) and, for disaggregated runs, NIXL transfers (transfers.jsonl). */
+  kvInsight?: boolean;
+}
+
+/** Bytes of one KV block per decode rank in the fixture (as summary.json's kvTransfer says). */
+export const FIXTURE_BYTES_PER_BLOCK = 1048576;
+
+/**
+ * The router's trace of each answered request, and one NIXL read per remotely prefilled request
+ * on decode-0 (inside its prefill-done → first-token window, so the waterfall matches it). Every
+ * fifth request is prefilled locally (short prompt): no transfer.
+ */
+export function fixtureTracesAndTransfers(records: readonly RequestRecord[], mode: 'aggregated' | 'disaggregated'): { traces: RunTraceLine[]; transfers: NixlTransferRecord[] } {
+  const traces: RunTraceLine[] = [];
+  const transfers: NixlTransferRecord[] = [];
+  records.forEach((r, i) => {
+    if (!r.id || r.firstTokenNs === null || r.lastTokenNs === null) return;
+    const arrivalNs = r.sendNs + 300_000;
+    const firstAtRouter = r.firstTokenNs - 200_000;
+    const remote = mode === 'disaggregated' && i % 5 !== 0;
+    const ttftAtRouter = firstAtRouter - arrivalNs;
+    const prefillSentNs = arrivalNs + 150_000;
+    const prefillDoneNs = remote ? prefillSentNs + Math.round(ttftAtRouter * 0.6) : null;
+    const decodeSentNs = remote ? prefillDoneNs! + 100_000 : prefillSentNs;
+    const blocks = Math.ceil((r.inputTokens ?? 512) / 16);
+    traces.push({
+      requestId: r.id,
+      arrivalNs,
+      remotePrefill: remote,
+      prefillReason: mode === 'aggregated' ? 'aggregated' : remote ? 'disaggregated' : 'short-prompt',
+      prefillWorker: remote ? 'prefill-0' : null,
+      decodeWorker: mode === 'disaggregated' ? 'decode-0' : 'worker-0',
+      prefillSentNs: remote ? prefillSentNs : null,
+      prefillDoneNs,
+      decodeSentNs,
+      firstTokenNs: firstAtRouter,
+      lastTokenNs: r.lastTokenNs - 200_000,
+      blocks: remote ? blocks : null,
+      promptTokens: r.inputTokens,
+      outputTokens: r.outputTokens.usage,
+      error: null,
+    });
+    if (!remote) return;
+    const durationUs = blocks * (4 + (i % 7) * 0.25);
+    const atMs = (decodeSentNs + 200_000) / 1e6 + durationUs / 1000;
+    transfers.push({ worker: 'decode-0', agent: 'decode-0-rank0', atMs, atEarliestMs: atMs - 0.2, durationUs, postUs: null, bytes: blocks * FIXTURE_BYTES_PER_BLOCK, descriptors: null, blocks, perBlockUs: durationUs / blocks, direction: 'read' });
+  });
+  return { traces, transfers };
 }
 
 function rng(seed: number): () => number {
@@ -189,7 +239,7 @@ export async function writeFixtureRun(home: string, o: FixtureRunOptions): Promi
         ? [
             {
               source: 'decode-0',
-              bytesPerBlock: 1048576,
+              bytesPerBlock: FIXTURE_BYTES_PER_BLOCK,
               run: { perBlockS: 4.1e-6 * (o.slowdown ?? 1), blocks: 4096, fromMs: 0, toMs: durationS * 1000 },
               intervals: Array.from({ length: Math.ceil(durationS) }, (_, i) => ({ perBlockS: (3.5 + (i % 3) * 0.5) * 1e-6, blocks: 100 + i, fromMs: i * 1000, toMs: (i + 1) * 1000 })),
               stats: null,
@@ -204,7 +254,9 @@ export async function writeFixtureRun(home: string, o: FixtureRunOptions): Promi
   await fs.writeFile(path.join(dir, 'run.json'), JSON.stringify(run, null, 2) + '\n');
   await fs.writeFile(path.join(dir, 'requests.jsonl'), records.map((x) => JSON.stringify(x)).join('\n') + '\n');
   await fs.writeFile(path.join(dir, 'samples.jsonl'), fixtureSamples(durationS, mode).map((x) => JSON.stringify(x)).join('\n') + '\n');
-  await fs.writeFile(path.join(dir, 'traces.jsonl'), '');
+  const kv = o.kvInsight ? fixtureTracesAndTransfers(records, mode) : null;
+  await fs.writeFile(path.join(dir, 'traces.jsonl'), kv ? kv.traces.map((x) => JSON.stringify(x)).join('\n') + '\n' : '');
+  if (kv?.transfers.length) await fs.writeFile(path.join(dir, 'transfers.jsonl'), kv.transfers.map((x) => JSON.stringify(x)).join('\n') + '\n');
   await fs.writeFile(path.join(dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   if (secrets) {
     await fs.writeFile(

@@ -78,3 +78,26 @@ export type DecodedTransferColumns = Record<TransferColumn, Float32Array>;
 export function decodeTransferColumns(s: NixlTransferSeries): DecodedTransferColumns {
   return Object.fromEntries(TRANSFER_COLUMNS.map((c) => [c, decodeFloat32(s.columns[c], s.count, c)])) as DecodedTransferColumns;
 }
+
+/** At most this many bins for transfers over time. */
+export const TRANSFER_TIME_BINS = 120;
+
+/**
+ * Transfers per second in time bins over the run (x = bin start, seconds). NIXL telemetry carries
+ * no timestamps: atS is the collector's read time (every 200 ms), so bins are never finer.
+ */
+export function transfersOverTime(atS: ArrayLike<number>, maxBins = TRANSFER_TIME_BINS): Array<{ x: number; y: number }> {
+  if (atS.length === 0) return [];
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < atS.length; i++) {
+    const t = atS[i]!;
+    if (t < lo) lo = t;
+    if (t > hi) hi = t;
+  }
+  const width = Math.max(0.2, (hi - lo) / maxBins);
+  const n = Math.max(1, Math.ceil((hi - lo) / width + 1e-9));
+  const counts = new Array<number>(n).fill(0);
+  for (let i = 0; i < atS.length; i++) counts[Math.min(n - 1, Math.floor((atS[i]! - lo) / width))]!++;
+  return counts.map((c, i) => ({ x: Math.round((lo + i * width) * 100) / 100, y: c / width }));
+}

@@ -77,6 +77,8 @@ export class Controller implements ApiHandler {
       home: opts.home,
       runs: this.runs,
       series: (detail) => this.runSeries.series(detail),
+      waterfall: (detail) => this.runWaterfall.waterfall(detail),
+      fabricRecords: async (host) => (await this.fabric.records(host)).records,
       deployments: { list: () => this.deployments.store.list() },
       hosts: this.hosts,
       tasks: this.tasks,

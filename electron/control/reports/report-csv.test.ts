@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { computeRunMetrics } from '../../../common/metrics';
 import type { RequestRecord } from '../../../common/run-record';
 import { MetricsView } from '../../../common/run-view';
-import { comparisonCsv, metricsCsv, parseMetricsCsv, parseRequestsCsv, requestsCsv } from './report-csv';
+import type { NixlTransferRecord } from '../../../common/kv/nixl-transfer';
+import { comparisonCsv, metricsCsv, parseMetricsCsv, parseRequestsCsv, parseTransfersCsv, requestsCsv, transfersCsv } from './report-csv';
 
 const records: RequestRecord[] = [
   { id: 'w', phase: 'warmup', sendNs: 0, chunkNs: [10, 20], firstTokenNs: 10, lastTokenNs: 20, inputTokens: 5, outputTokens: { usage: 2, chunks: 2 }, error: null },
@@ -65,5 +66,19 @@ describe('CSV export', () => {
       notes: [],
     });
     expect(csv.trim().split('\n')[1]).toBe('concurrency 4,ttftMs,p50,TTFT p50,ms,lower,10,8,-2,-20,better,true');
+  });
+
+  it('reads NIXL transfer records back exactly as they were written, and names the row of a bad one', () => {
+    const transfers: NixlTransferRecord[] = [
+      { worker: 'decode-0', agent: 'decode-0-rank0', atMs: 1234.5678, durationUs: 131.25, postUs: null, bytes: 33554432, descriptors: null, blocks: 32, perBlockUs: 4.1015625, direction: 'read', atEarliestMs: 1034.5 },
+      { worker: 'decode, "1"', agent: 'a', atMs: 0.1, durationUs: 0, postUs: 2.5, bytes: 0, descriptors: 7, blocks: 0, perBlockUs: null },
+    ];
+    const text = transfersCsv([{ runId: 'run-1', transfers }, { runId: 'run-2', transfers: [] }]);
+    const back = parseTransfersCsv(text);
+    expect([...back.keys()]).toEqual(['run-1']);
+    expect(back.get('run-1')).toEqual(transfers);
+    const bad = text.replace('33554432', '-5');
+    expect(() => parseTransfersCsv(bad)).toThrow(/transfers\.csv:2: bytes/);
+    expect(() => parseTransfersCsv('runId,worker\nr,w\n')).toThrow(/has no columns agent, atMs/);
   });
 });

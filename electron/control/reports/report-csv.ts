@@ -3,6 +3,7 @@ import type { Comparison, MetricDelta } from '../../../common/compare';
 import { UserFacingError } from '../../../common/errors';
 import { displayValues, requestMetrics } from '../../../common/metrics';
 import { metricInfo, type MetricKey } from '../../../common/metrics/metric-keys';
+import { NixlTransferRecord } from '../../../common/kv/nixl-transfer';
 import { scalarRows, DISTRIBUTION_ORDER, STAT_ORDER } from '../../../common/report-model';
 import type { RequestRecord } from '../../../common/run-record';
 import type { MetricsView } from '../../../common/run-view';
@@ -140,6 +141,47 @@ export function parseRequestsCsv(text: string, file = 'requests.csv'): Map<strin
     const list = out.get(runId) ?? [];
     list.push(rec);
     out.set(runId, list);
+  }
+  return out;
+}
+
+export const TRANSFER_COLUMNS = ['runId', 'worker', 'agent', 'atMs', 'atEarliestMs', 'durationUs', 'postUs', 'bytes', 'descriptors', 'blocks', 'perBlockUs', 'direction'] as const;
+
+/** One row per NIXL transfer (transfers.jsonl, docs/nixl-telemetry.md) of each run that has them. */
+export function transfersCsv(runs: ReadonlyArray<{ runId: string; transfers: readonly NixlTransferRecord[] }>): string {
+  const parts: string[] = [line(TRANSFER_COLUMNS)];
+  for (const { runId, transfers } of runs) {
+    for (const x of transfers) parts.push(line([runId, x.worker, x.agent, x.atMs, x.atEarliestMs, x.durationUs, x.postUs, x.bytes, x.descriptors, x.blocks, x.perBlockUs, x.direction]));
+  }
+  return parts.join('');
+}
+
+/** Reads a transfers CSV back into records per run, each checked against the transfers.jsonl schema. */
+export function parseTransfersCsv(text: string, file = 'transfers.csv'): Map<string, NixlTransferRecord[]> {
+  const rows = parseCsvRows(text, file).filter((r) => r.cells.some((c) => c !== ''));
+  const idx = header(rows, TRANSFER_COLUMNS, file);
+  const out = new Map<string, NixlTransferRecord[]>();
+  for (const row of rows.slice(1)) {
+    const get = (c: (typeof TRANSFER_COLUMNS)[number]) => row.cells[idx.get(c)!] ?? '';
+    const n = (c: (typeof TRANSFER_COLUMNS)[number]) => numberOf(get(c), file, row.line, c);
+    const opt = (c: (typeof TRANSFER_COLUMNS)[number]) => (get(c) === '' ? null : n(c));
+    const parsed = NixlTransferRecord.safeParse({
+      worker: get('worker'),
+      agent: get('agent'),
+      atMs: n('atMs'),
+      durationUs: n('durationUs'),
+      postUs: opt('postUs'),
+      bytes: n('bytes'),
+      descriptors: opt('descriptors'),
+      blocks: n('blocks'),
+      perBlockUs: opt('perBlockUs'),
+      ...(get('direction') !== '' ? { direction: get('direction') } : {}),
+      ...(get('atEarliestMs') !== '' ? { atEarliestMs: n('atEarliestMs') } : {}),
+    });
+    if (!parsed.success) throw new UserFacingError('csv-invalid', `${file}:${row.line}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}.`);
+    const list = out.get(get('runId')) ?? [];
+    list.push(parsed.data);
+    out.set(get('runId'), list);
   }
   return out;
 }

@@ -4,6 +4,7 @@ import { DISTRIBUTION_METRICS } from '../../../common/metrics/metric-keys';
 import { distributionRows, paretoFrontier, scalarRows, sweepPoint, type ReportData, type ReportRun, type SweepPoint } from '../../../common/report-model';
 import type { Workload } from '../../../common/run-record';
 import { barChart, cdfPoints, escapeXml, histogramChart, thin, xyChart, type XySeries } from './svg-chart';
+import { nixlTelemetryHtml, waterfallHtml } from './report-html-kv';
 
 /**
  * The self-contained HTML report: one file with inline CSS, a few lines of inline script (copy
@@ -407,20 +408,25 @@ function runCharts(r: ReportRun): string {
   }
   const kv = r.series?.kvTransfer ?? [];
   if (kv.length) {
-    const fabric = r.series?.fabric;
+    const fabric = fabricLineOf(r);
     charts.push(
       xyChart({
         title: 'KV-transfer latency per block',
         xLabel: 'seconds since the run started',
         yLabel: 'ms per block',
         series: kv.map((k) => ({ label: k.source, x: k.intervals.map((i) => i.tS), y: k.intervals.map((i) => i.msPerBlock), mode: 'both' as const })),
-        refLines: fabric ? [{ value: fabric.msPerBlock, label: `fabric ${fmtNumber(fabric.msPerBlock)} ms` }] : [],
+        refLines: fabric ? [{ value: fabric.msPerBlock, label: `${fabric.label ?? 'fabric'} ${fmtNumber(fabric.msPerBlock)} ms` }] : [],
         yFromZero: true,
         testId: 'chart-kv-per-block',
       }),
     );
   }
   return charts.join('\n');
+}
+
+/** The run view's reference line: a matching stored kvprobe result, else the figure runs.series carries. */
+function fabricLineOf(r: ReportRun): { msPerBlock: number; source: string; label?: string } | null {
+  return r.fabricLine !== undefined ? r.fabricLine : (r.series?.fabric ?? null);
 }
 
 const WORKLOAD_FIELDS: ReadonlyArray<[keyof Workload, string]> = [
@@ -491,10 +497,16 @@ function renderRun(r: ReportRun, data: ReportData): string {
         kv.map((k) => `<tr><td>${esc(k.source)}</td>${num(k.bytesPerBlock, `${id}.kv.${k.source}.bytesPerBlock`)}${num(k.runMsPerBlock, `${id}.kv.${k.source}.msPerBlock`)}${num(k.blocks, `${id}.kv.${k.source}.blocks`)}${num(k.intervals.length, `${id}.kv.${k.source}.intervals`)}</tr>`),
       ),
     );
-    if (r.series?.fabric) out.push(`<p class="meta">Reference: ${esc(r.series.fabric.source)} = ${esc(fmtNumber(r.series.fabric.msPerBlock))} ms per block.</p>`);
+    const fabric = fabricLineOf(r);
+    if (fabric) out.push(`<p class="meta" data-testid="fabric-reference-${esc(id)}" data-ms-per-block="${fabric.msPerBlock}">Reference: ${esc(fabric.source)} = ${esc(fmtNumber(fabric.msPerBlock))} ms per block.</p>`);
   }
+  const nixl = nixlTelemetryHtml(r, num);
+  out.push(nixl.html);
   const charts = runCharts(r);
   if (charts) out.push(`<h3>Charts</h3><div class="charts">${charts}</div>`);
+  if (nixl.charts.length) out.push(`<div class="charts" data-testid="nixl-charts-${esc(id)}">${nixl.charts.join('\n')}</div>`);
+  const wf = waterfallHtml(r, num);
+  if (wf.html) out.push(`<section data-testid="waterfall-${esc(id)}">${wf.html}${wf.charts.length ? `<div class="charts">${wf.charts.join('\n')}</div>` : ''}</section>`);
 
   out.push('<h3>Workload</h3>');
   out.push(table(['setting', 'value'], WORKLOAD_FIELDS.map(([k, label]) => `<tr><td>${esc(label)}</td>${cell(run.workload[k], `${id}.workload.${k}`)}</tr>`), `workload-${id}`));

@@ -19,8 +19,10 @@ import { RUN_FILES, type LocalRunStore } from '../runs/local-run-store';
 import { BUNDLE_SCHEMA, planRerun, rerunWorkload, type BundleManifest, type BundleRun } from './bundle-manifest';
 import { redactExportText, redactForExport } from './export-redact';
 import { writeBundle, sha256, type BundleEntry } from './report-bundle';
-import { comparisonCsv, metricsCsv, requestsCsv } from './report-csv';
+import { comparisonCsv, metricsCsv, requestsCsv, transfersCsv } from './report-csv';
+import { NixlTransferRecord } from '../../../common/kv/nixl-transfer';
 import { renderReportHtml } from './report-html';
+import { reportKvExtras, type ReportKvSources } from './report-kv';
 import { chromiumPdfRenderer, type PdfRenderer } from './report-pdf';
 import { ReportHistory } from './report-history';
 import type { ReportHistoryList, ReportOpenParams } from '../../../common/report-history';
@@ -39,7 +41,7 @@ export interface ReportRuns {
   compare(params: { a: string; b: string; gpuCountA?: number; gpuCountB?: number }): Promise<Comparison>;
 }
 
-export interface ReportServiceOptions {
+export interface ReportServiceOptions extends ReportKvSources {
   home: string;
   runs: ReportRuns;
   /** runs.series for a run (the controller shares its cache). */
@@ -194,6 +196,8 @@ export class ReportService {
           ),
         );
         if (data.comparison) files.push(await this.writeFile(path.join(dir, 'comparison.csv'), redactExportText(comparisonCsv(data.comparison))));
+        const transfers = await Promise.all(loaded.map(async (l) => ({ runId: l.report.run.id, transfers: await this.opts.runs.store.readJsonl(l.report.run.id, RUN_FILES.transfers, NixlTransferRecord) })));
+        if (transfers.some((t) => t.transfers.length)) files.push(await this.writeFile(path.join(dir, 'transfers.csv'), redactExportText(transfersCsv(transfers))));
         break;
       }
       case 'bundle': {
@@ -275,6 +279,7 @@ export class ReportService {
     const series = await this.opts.series(detail).catch(() => null);
     const raw = JSON.parse(await fs.readFile(path.join(detail.dir, RUN_FILES.runJson), 'utf8')) as unknown;
     const { processes, note } = processesOf(run, deployments);
+    const kv = await reportKvExtras(run, detail, series, this.opts);
     return {
       detail,
       raw,
@@ -288,6 +293,7 @@ export class ReportService {
         processesNote: note,
         hostsNow: hostsNowOf(run, hosts),
         benchCommand: benchCommandOf(run),
+        ...kv,
       },
     };
   }

@@ -313,8 +313,8 @@ export function histogram(values: readonly number[], bins = 40): { x: number[]; 
   return { x: counts.map((_, i) => lo + width * (i + 0.5)), y: counts, width };
 }
 
-/** A histogram drawn as columns (each bin a bar touching its neighbours). */
-export function histogramChart(o: { title: string; xLabel: string; values: readonly number[]; bins?: number; testId?: string }): string {
+/** A histogram drawn as columns (each bin a bar touching its neighbours); the y axis counts `yLabel` (default requests). */
+export function histogramChart(o: { title: string; xLabel: string; values: readonly number[]; bins?: number; yLabel?: string; testId?: string }): string {
   const h = histogram(o.values, o.bins ?? 40);
   if (!h.x.length) return emptyChart(o.title, o.testId, 'no data');
   const lo = h.x[0]! - h.width / 2;
@@ -328,7 +328,7 @@ export function histogramChart(o: { title: string; xLabel: string; values: reado
   const ph = H - M.top - M.bottom;
   const sx = (v: number) => M.left + ((v - x0) / (x1 - x0 || 1)) * pw;
   const sy = (v: number) => M.top + ph - (v / (y1 || 1)) * ph;
-  const parts = [header(o.title, o.testId, 'histogram'), axes(xt.map((t) => [sx(t), shortNumber(t)]), yt.map((t) => [sy(t), shortNumber(t)]), o.xLabel, 'requests')];
+  const parts = [header(o.title, o.testId, 'histogram'), axes(xt.map((t) => [sx(t), shortNumber(t)]), yt.map((t) => [sy(t), shortNumber(t)]), o.xLabel, o.yLabel ?? 'requests')];
   const d: string[] = [];
   h.x.forEach((x, i) => {
     const count = h.y[i]!;
@@ -338,5 +338,53 @@ export function histogramChart(o: { title: string; xLabel: string; values: reado
     d.push(`M${c(left)} ${c(sy(0))}V${c(sy(count))}H${c(Math.max(left + 0.5, right - 0.5))}V${c(sy(0))}z`);
   });
   parts.push(`<path fill="${seriesColor(0)}" fill-opacity="0.8" d="${d.join('')}"/>`, '</svg>');
+  return parts.join('');
+}
+
+export interface StackedRow {
+  label: string;
+  /** Drawn left to right; a segment of 0 or less is left out. */
+  segments: ReadonlyArray<{ key: string; value: number; dashed?: boolean }>;
+}
+
+/**
+ * Horizontal stacked bars, one per row, on one linear axis (TTFT by phase per group of requests).
+ * Each segment carries its value in data-value; `keys` fixes colours and legend order.
+ */
+export function stackedBarChart(o: { title: string; xLabel: string; keys: ReadonlyArray<{ key: string; label: string }>; rows: readonly StackedRow[]; testId?: string }): string {
+  const totals = o.rows.map((r) => r.segments.reduce((a, g) => a + (g.value > 0 ? g.value : 0), 0));
+  if (!o.rows.length || !totals.some((t) => t > 0)) return emptyChart(o.title, o.testId, 'no data');
+  const xt = niceTicks(0, Math.max(...totals));
+  const x1 = xt[xt.length - 1]!;
+  const leg = legend(o.keys.map((k) => k.label));
+  const top = M.top + leg.rows * LEGEND_ROW;
+  const left = 120;
+  const pw = W - left - M.right;
+  const ph = H - top - M.bottom;
+  const sx = (v: number) => left + (v / (x1 || 1)) * pw;
+  const rowH = ph / o.rows.length;
+  const bh = Math.min(36, rowH * 0.7);
+  const parts: string[] = [header(o.title, o.testId, 'stacked')];
+  const bottom = H - M.bottom;
+  for (const t of xt) parts.push(`<line x1="${c(sx(t))}" x2="${c(sx(t))}" y1="${top}" y2="${bottom}" class="gl"/><text x="${c(sx(t))}" y="${bottom + 16}" text-anchor="middle" class="tk">${escapeXml(shortNumber(t))}</text>`);
+  parts.push(`<line x1="${left}" x2="${W - M.right}" y1="${bottom}" y2="${bottom}" class="ax"/><line x1="${left}" x2="${left}" y1="${top}" y2="${bottom}" class="ax"/>`);
+  parts.push(`<text x="${left + pw / 2}" y="${H - 8}" text-anchor="middle" class="al">${escapeXml(o.xLabel)}</text>`);
+  const colorOf = new Map(o.keys.map((k, i) => [k.key, seriesColor(i)]));
+  const labelOf = new Map(o.keys.map((k) => [k.key, k.label]));
+  o.rows.forEach((r, i) => {
+    const y = top + rowH * i + (rowH - bh) / 2;
+    parts.push(`<text x="${left - 6}" y="${c(y + bh / 2 + 4)}" text-anchor="end" class="tk">${escapeXml(r.label)}</text>`);
+    let at = 0;
+    for (const g of r.segments) {
+      if (!(g.value > 0)) continue;
+      const dash = g.dashed ? ' fill-opacity="0.55" stroke="#111827" stroke-dasharray="3 2"' : '';
+      parts.push(
+        `<rect x="${c(sx(at))}" y="${c(y)}" width="${c(Math.max(0.5, sx(at + g.value) - sx(at)))}" height="${c(bh)}" fill="${colorOf.get(g.key) ?? '#9ca3af'}"${dash} data-key="${escapeXml(g.key)}" data-value="${String(g.value)}"><title>${escapeXml(`${labelOf.get(g.key) ?? g.key}: ${shortNumber(g.value)}`)}</title></rect>`,
+      );
+      at += g.value;
+    }
+    parts.push(`<text x="${c(sx(at) + 4)}" y="${c(y + bh / 2 + 4)}" class="pl">${escapeXml(shortNumber(at))}</text>`);
+  });
+  parts.push(leg.svg, '</svg>');
   return parts.join('');
 }
