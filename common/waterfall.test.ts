@@ -102,14 +102,14 @@ describe('per-request waterfall', () => {
     const kv = w.phases.find((p) => p.id === 'kv-transfer')!;
     expect(kv.basis).toBe('upper-bound');
     expect(kv.note).toMatch(/upper bound/);
-    // Chunks every 10 ms: one decode step of 10 ms is taken off the window 120.2 → 160.1.
+    // ITL 10 ms (100 ms over 10 gaps): one decode step of 10 ms is taken off the window 120.2 → 160.1.
     expect(dur(w, 'first-decode-step')).toBeCloseTo(10, 6);
     expect(kv.durationMs).toBeCloseTo(29.9, 6);
     expectPartition(w);
   });
 
   it('puts the whole decode window into the upper bound when one decode step would fill it', () => {
-    // Chunks every 10 ms, decode leg of 8 ms.
+    // ITL 10 ms, decode leg of 8.5 ms.
     const rec = record('r3b', 0, 50, 150);
     const w = requestWaterfall(rec, trace('r3b', { arrival: 0.2, pSent: 0.5, pDone: 41, dSent: 41.1, first: 49.6 }), []);
     expect(ids(w)).toEqual(['client-to-router', 'router', 'prefill', 'router-handoff', 'kv-transfer', 'router-to-client', 'decode']);

@@ -109,19 +109,15 @@ export type RunTraceLine = z.infer<typeof RunTraceLine>;
 
 const nsToMs = (ns: number) => ns / 1e6;
 
-function median(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-/** The median gap between chunks with text: the decode step time this request saw. */
-export function medianChunkGapMs(chunkNs: readonly number[] | undefined): number | null {
-  if (!chunkNs || chunkNs.length < 2) return null;
-  const gaps: number[] = [];
-  for (let i = 1; i < chunkNs.length; i++) gaps.push(nsToMs(chunkNs[i]! - chunkNs[i - 1]!));
-  return median(gaps);
+/**
+ * The request's inter-token latency, (last − first token) ÷ (output tokens − 1) as docs/metrics.md
+ * §2: its mean decode step. Chunk gaps are no measure of a step: servers and proxies send several
+ * tokens back to back.
+ */
+export function requestItlMs(rec: Pick<RequestRecord, 'firstTokenNs' | 'lastTokenNs' | 'outputTokens'>): number | null {
+  const osl = rec.outputTokens.usage ?? rec.outputTokens.chunks ?? null;
+  if (rec.firstTokenNs === null || rec.lastTokenNs === null || osl === null || osl < 2 || rec.lastTokenNs <= rec.firstTokenNs) return null;
+  return nsToMs(rec.lastTokenNs - rec.firstTokenNs) / (osl - 1);
 }
 
 /** A point on the request's line: a phase runs from one boundary to the next. */
@@ -225,7 +221,7 @@ export interface ClientTimes {
   /** null when no token arrived. */
   firstTokenMs: number | null;
   lastTokenMs: number | null;
-  /** Median gap between chunks with text (the request's decode step), when known. */
+  /** The request's decode step (its ITL), when known. */
   stepMs: number | null;
   error: string | null;
 }
@@ -286,7 +282,7 @@ function routerCuts(r: RouterTimes, firstMs: number, transfers: readonly Transfe
     if (kv < Math.max(...transfers.map((x) => x.endMs - x.startMs))) notes.push('The matched NIXL transfer took longer than the decode leg waited for its first token; it is cut to that window.');
     cuts.push({ atMs: firstMs - step - kv, id: 'decode-queue', basis: stepMs === null ? 'upper-bound' : 'estimate', note: stepMs === null ? 'includes the first decode step (no decode step estimate)' : 'decode leg sent → first token, less the measured transfer and one decode step' });
     cuts.push({ atMs: firstMs - step, id: 'kv-transfer', basis: 'measured', note: `duration of ${transfers.length} NIXL transfer${transfers.length === 1 ? '' : 's'} matched (longest); its position is not recorded` });
-    if (step > 0) cuts.push({ atMs: firstMs, id: 'first-decode-step', basis: 'estimate', note: "estimate: the request's median inter-token gap" });
+    if (step > 0) cuts.push({ atMs: firstMs, id: 'first-decode-step', basis: 'estimate', note: "estimate: one decode step, the request's ITL" });
     return { cuts, notes };
   }
   // A decode step as long as the whole leg leaves no room for a transfer: the estimate is not credible then.
@@ -300,7 +296,7 @@ function routerCuts(r: RouterTimes, firstMs: number, transfers: readonly Transfe
     );
   } else {
     cuts.push({ atMs: firstMs - step, id: 'kv-transfer', basis: 'upper-bound', note: 'upper bound: decode leg sent → first token less one decode step (includes decode queueing; no NIXL telemetry matched)' });
-    cuts.push({ atMs: firstMs, id: 'first-decode-step', basis: 'estimate', note: "estimate: the request's median inter-token gap" });
+    cuts.push({ atMs: firstMs, id: 'first-decode-step', basis: 'estimate', note: "estimate: one decode step, the request's ITL" });
   }
   return { cuts, notes };
 }
@@ -797,7 +793,7 @@ export function requestWaterfall(rec: RequestRecord, trace: RunTraceLine | null,
       requestId: rec.id ?? '',
       firstTokenMs: ms(rec.firstTokenNs),
       lastTokenMs: ms(rec.lastTokenNs),
-      stepMs: medianChunkGapMs(rec.chunkNs),
+      stepMs: requestItlMs(rec),
       error: rec.error ? rec.error.message : null,
     },
     router,

@@ -71,7 +71,7 @@ describe('run waterfall source', () => {
     const kv = a.request?.phases.find((p) => p.id === 'kv-transfer');
     expect(kv?.basis).toBe('measured');
     expect(kv?.durationMs).toBeCloseTo(2, 9);
-    // Request b had no transfer: its decode step is estimated from chunk gaps, which survive the trimmed cache.
+    // Request b had no transfer: its decode step is estimated from its ITL (20 ms over 2 gaps).
     const step = slowest.request?.phases.find((p) => p.id === 'first-decode-step');
     expect(step?.basis).toBe('estimate');
     expect(step?.durationMs).toBeCloseTo(10, 6);

@@ -3,14 +3,14 @@ import path from 'node:path';
 import { NixlTransferRecord } from '../../../common/kv/nixl-transfer';
 import { MetricSample, RequestRecord } from '../../../common/run-record';
 import type { RunDetail } from '../../../common/run-view';
-import { buildRunWaterfall, medianChunkGapMs, RunTraceLine, type RunWaterfall } from '../../../common/waterfall';
+import { buildRunWaterfall, RunTraceLine, type RunWaterfall } from '../../../common/waterfall';
 import { RUN_FILES, type LocalRunStore } from './local-run-store';
 
 /**
  * runs.waterfall: the per-request waterfall, the TTFT breakdown and the disaggregation check of a
  * stored run (common/waterfall.ts, docs/waterfall.md). The run's records are read once and kept for
- * the last few runs opened, with each request's chunk times cut to the one figure the waterfall
- * uses (the median gap), so picking another request costs no file reading.
+ * the last few runs opened, without each request's chunk times (the waterfall needs only first and
+ * last token), so picking another request costs no file reading.
  */
 
 /** Written by the NIXL telemetry reader beside the other records (common/kv/nixl-transfer.ts). */
@@ -56,11 +56,7 @@ export class RunWaterfallSource {
       this.store.readJsonl(id, TRANSFERS_FILE, NixlTransferRecord),
       this.store.readJsonl(id, RUN_FILES.samples, MetricSample),
     ]);
-    const light = records.map((r) => {
-      const gap = medianChunkGapMs(r.chunkNs);
-      const { chunkNs: _dropped, ...rest } = r;
-      return gap === null ? rest : { ...rest, chunkNs: [0, gap * 1e6] };
-    });
+    const light = records.map(({ chunkNs: _dropped, ...rest }) => rest);
     const e: Inputs = { key, records: light, traces, transfers, samples };
     this.cache.push(e);
     if (this.cache.length > CACHED_RUNS) this.cache.shift();
