@@ -101,6 +101,8 @@ export function readPaProfileExport(fileName: string, text: string): ArtifactRea
   let oslMean: number | undefined;
   let withBodies = 0;
   let oslFromChunks = 0;
+  let chat = false;
+  let islFromUsage = 0;
   const requests: RequestRecord[] = exp.requests.map((r, i) => {
     const payloadText = r.request_inputs?.payload;
     if (typeof payloadText === 'string' && streaming === undefined) {
@@ -109,6 +111,7 @@ export function readPaProfileExport(fileName: string, text: string): ArtifactRea
         streaming = boolAt(p, 'stream') ?? false;
         model = strAt(p, 'model');
         oslMean = numAt(p, 'max_tokens') ?? numAt(p, 'max_completion_tokens');
+        chat = Array.isArray(at(p, 'messages'));
       } catch {
         // A payload that is not JSON only loses the workload hints.
       }
@@ -126,6 +129,7 @@ export function readPaProfileExport(fileName: string, text: string): ArtifactRea
       rec.chunkNs = pre.keptNs;
       rec.outputTokens = { usage: pre.usage?.completionTokens ?? null, chunks: pre.keptNs.length };
       rec.inputTokens = pre.usage?.promptTokens ?? null;
+      if (rec.inputTokens !== null) islFromUsage++;
       if (rec.outputTokens.usage === null && pre.keptNs.length > 0) oslFromChunks++;
     } else {
       // No bodies: every response is taken as a token response.
@@ -140,6 +144,11 @@ export function readPaProfileExport(fileName: string, text: string): ArtifactRea
     }
     return rec;
   });
+  if (islFromUsage > 0 && chat) {
+    // GenAI-Perf (llm_profile_data_parser.py::_get_input_token_count) encodes the messages' contents
+    // joined by spaces, without the chat template; only the server's count is in this file.
+    notes.push(`${fileName}: ISL is the server's prompt_tokens, which for chat requests includes the chat template; GenAI-Perf tokenizes the joined message text without it, so ISL reads higher than GenAI-Perf's (and Handoff's own generator's) by the template's tokens.`);
+  }
   if (withBodies < requests.length) {
     notes.push(`${fileName}: ${requests.length - withBodies} of ${requests.length} requests have no response bodies, so every response timestamp counts as a token response.`);
   }
