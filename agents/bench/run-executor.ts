@@ -9,6 +9,7 @@ import { blockLatencySummary } from '../../common/metrics/kv-transfer';
 import { computeRunMetrics } from '../../common/metrics/run-metrics';
 import { summarize } from '../../common/metrics/stats';
 import { findBuiltinModel, kvBytesPerBlock } from '../../common/model-config';
+import { readLocalModelConfig } from '../host/local-model-config';
 import type { MetricSample, RequestRecord, RunArtifact, RunJson, RunStatus } from '../../common/run-record';
 import { HANDOFF_VERSION } from '../../common/version';
 import type { AgentLogger } from '../rpc/agent-logger';
@@ -564,13 +565,28 @@ export class BenchRun {
     return summary;
   }
 
+  private bytesPerBlockMemo: number | null | undefined;
+  /** Asked by the telemetry collector and the summary; worked out (and any note written) once. */
   private bytesPerBlock(): number | null {
+    if (this.bytesPerBlockMemo === undefined) this.bytesPerBlockMemo = this.findBytesPerBlock();
+    return this.bytesPerBlockMemo;
+  }
+
+  private findBytesPerBlock(): number | null {
     const k = this.params.kvBlock;
     if (!k) return null;
     if ('bytesPerBlock' in k) return k.bytesPerBlock;
-    const m = findBuiltinModel(k.model);
+    let m = findBuiltinModel(k.model) ?? null;
     if (!m) {
-      this.note(`The model "${k.model}" is not in the built-in model table; pass kvBlock.bytesPerBlock for per-block KV latency.`);
+      try {
+        m = readLocalModelConfig(k.model);
+      } catch (err) {
+        this.note(`The config.json of "${k.model}" could not be read (${err instanceof Error ? err.message : String(err)}), so no per-block KV latency was computed.`);
+        return null;
+      }
+    }
+    if (!m) {
+      this.note(`The model "${k.model}" is neither in the built-in model table nor has a config.json on this host (model directory or Hugging Face cache); pass kvBlock.bytesPerBlock for per-block KV latency.`);
       return null;
     }
     return kvBytesPerBlock(m, k.tp, k.blockSize);
