@@ -2,7 +2,8 @@
  * Issue 8's figure: the HTML report of a 10,000-request run is < 2 MB and is generated in < 2 s.
  * The run is written to a real run store (every chunk time of every request); the time is the
  * whole reports.export task from a fresh controller (reading run.json, summary.json and
- * requests.jsonl, building the chart series, rendering, redacting, writing), first with no chart
+ * requests.jsonl, traces.jsonl and transfers.jsonl, building the chart series and the TTFT
+ * breakdown, rendering, redacting, writing), first with no chart
  * cache and then with the run view's series.json. The baseline is
  * JSON.stringify of the same run record (run.json, requests, samples), in time and in bytes.
  */
@@ -43,7 +44,8 @@ async function exportOnce(home: string, outPath: string): Promise<{ ms: number; 
 export async function benchReportHtml(): Promise<BenchRow[]> {
   const home = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-report-'));
   try {
-    const { run, records } = await writeFixtureRun(home, { id: 'run-10k', requests: REQUESTS, concurrency: 64, osl: 128, isl: 1024 });
+    // With router traces and NIXL transfers, so the report carries every chart of the run view.
+    const { run, records } = await writeFixtureRun(home, { id: 'run-10k', requests: REQUESTS, concurrency: 64, osl: 128, isl: 1024, kvInsight: true });
     const samplesText = await fs.readFile(path.join(home, 'runs', 'run-10k', 'samples.jsonl'), 'utf8');
     const samples = samplesText.trim().split('\n').map((l) => MetricSample.parse(JSON.parse(l)));
     const baselineRuns: number[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildNixlTransferSeries, decodeTransferColumns, NixlTransferSeries } from './nixl-transfer-series';
+import { buildNixlTransferSeries, decodeTransferColumns, NixlTransferSeries, transfersOverTime } from './nixl-transfer-series';
 import type { NixlTransferRecord } from './nixl-transfer';
 
 const rec = (worker: string, atMs: number, durationUs: number, blocks: number): NixlTransferRecord => ({ worker, agent: 'a', atMs, durationUs, postUs: 1, bytes: blocks * 1024, descriptors: null, blocks, perBlockUs: blocks ? durationUs / blocks : null });
@@ -21,5 +21,14 @@ describe('NIXL transfer series', () => {
   it('refuses a column that does not hold one value per transfer', () => {
     const s = buildNixlTransferSeries([rec('d', 0, 1, 1)]);
     expect(() => decodeTransferColumns({ ...s, count: 2 })).toThrow(/holds 1 values, not 2/);
+  });
+
+  it('bins transfers over time at no finer than the reader\'s 200 ms, counting every transfer once', () => {
+    const atS = Float32Array.from([0, 0.05, 0.1, 0.5, 0.9, 1]);
+    const bins = transfersOverTime(atS);
+    expect(bins.map((b) => b.x)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
+    expect(bins.reduce((a, b) => a + b.y * 0.2, 0)).toBeCloseTo(6, 9);
+    expect(transfersOverTime([])).toEqual([]);
+    expect(transfersOverTime(Array.from({ length: 1000 }, (_, i) => i), 50)).toHaveLength(50);
   });
 });

@@ -22,7 +22,7 @@ import { writeBundle, sha256, type BundleEntry } from './report-bundle';
 import { comparisonCsv, metricsCsv, requestsCsv, transfersCsv } from './report-csv';
 import { NixlTransferRecord } from '../../../common/kv/nixl-transfer';
 import { renderReportHtml } from './report-html';
-import { reportKvExtras, type ReportKvSources } from './report-kv';
+import { REPORT_WATERFALL_CACHE_FILE, reportKvExtras, type ReportKvSources } from './report-kv';
 import { chromiumPdfRenderer, type PdfRenderer } from './report-pdf';
 import { ReportHistory } from './report-history';
 import type { ReportHistoryList, ReportOpenParams } from '../../../common/report-history';
@@ -76,7 +76,7 @@ export interface CollectedReport {
 
 const MIME: Record<string, string> = { '.html': 'text/html', '.pdf': 'application/pdf', '.csv': 'text/csv', '.gz': 'application/gzip', '.json': 'application/json' };
 const READ_MAX_BYTES = 256 * 1024 * 1024;
-const DERIVED_FILES = new Set(['series.json']);
+const DERIVED_FILES = new Set(['series.json', REPORT_WATERFALL_CACHE_FILE]);
 
 const STAMP = () => new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '').replace('T', '-');
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { barChart, cdfPoints, escapeXml, histogram, histogramChart, niceTicks, shortNumber, thin, xyChart } from './svg-chart';
+import { barChart, cdfPoints, escapeXml, histogram, histogramChart, niceTicks, shortNumber, stackedBarChart, thin, xyChart } from './svg-chart';
 
 describe('svg charts', () => {
   it('picks round ticks that cover the data', () => {
@@ -50,5 +50,26 @@ describe('svg charts', () => {
     expect(c.x.length).toBeLessThanOrEqual(50);
     expect(c.y[c.y.length - 1]).toBe(100);
     expect(histogram(values, 10).y.reduce((a, b) => a + b, 0)).toBe(1000);
+  });
+
+  it('stacks each row\'s segments with their exact values, leaves out empty ones, and says when there is nothing to draw', () => {
+    const svg = stackedBarChart({
+      title: 'TTFT <by> phase',
+      xLabel: 'ms',
+      keys: [
+        { key: 'a', label: 'prefill' },
+        { key: 'b', label: 'KV transfer' },
+      ],
+      rows: [
+        { label: 'all', segments: [{ key: 'a', value: 30.5 }, { key: 'b', value: 0.25, dashed: true }] },
+        { label: 'local', segments: [{ key: 'a', value: 12 }, { key: 'b', value: 0 }] },
+      ],
+      testId: 'stack',
+    });
+    expect(svg).toContain('data-chart="stacked"');
+    expect(svg).toContain('TTFT &lt;by&gt; phase');
+    expect([...svg.matchAll(/data-value="([^"]+)"/g)].map((m) => Number(m[1]))).toEqual([30.5, 0.25, 12]);
+    expect(svg.match(/stroke-dasharray="3 2"/g)).toHaveLength(1);
+    expect(stackedBarChart({ title: 't', xLabel: 'ms', keys: [], rows: [{ label: 'x', segments: [] }] })).toContain('data-chart="empty"');
   });
 });
