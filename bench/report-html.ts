@@ -10,11 +10,10 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { isTaskFinished, type Task } from '../common/task';
 import { ReportExportResult } from '../common/report-model';
 import { MetricSample } from '../common/run-record';
 import { createController } from '../electron/control/controller';
-import { writeFixtureRun } from '../e2e/report-fixture';
+import { finishReportExport, writeFixtureRun } from '../e2e/report-fixture';
 import type { BenchRow } from './bench-row';
 
 const REQUESTS = 10_000;
@@ -23,16 +22,7 @@ async function exportOnce(home: string, outPath: string): Promise<{ ms: number; 
   const controller = await createController({ home, mode: 'cli', artifacts: { version: '0', bundlePath: path.join(home, 'unused'), runtimeTarball: async () => path.join(home, 'unused') } });
   try {
     const t0 = performance.now();
-    const task = controller.reports.export({ runIds: ['run-10k'], format: 'html', outPath });
-    const final = await new Promise<Task>((resolve) => {
-      const on = (t: Task) => {
-        if (t.id !== task.id || !isTaskFinished(t)) return;
-        controller.tasks.off('updated', on);
-        resolve(t);
-      };
-      controller.tasks.on('updated', on);
-      on(controller.tasks.get(task.id));
-    });
+    const final = await finishReportExport(controller, { runIds: ['run-10k'], format: 'html', outPath });
     const ms = performance.now() - t0;
     if (final.state !== 'succeeded') throw new Error(`export failed: ${JSON.stringify(final.error)}`);
     return { ms, bytes: ReportExportResult.parse(final.result).files[0]!.bytes };

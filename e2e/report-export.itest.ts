@@ -14,14 +14,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeRunMetrics } from '../common/metrics';
 import { ReportExportResult } from '../common/report-model';
 import { RequestRecord, RunJson } from '../common/run-record';
-import { isTaskFinished, type Task } from '../common/task';
 import { createController, type Controller } from '../electron/control/controller';
 import { BundleManifest } from '../electron/control/reports/bundle-manifest';
 import { readBundleFiles, readBundleManifest } from '../electron/control/reports/report-bundle';
 import { parseMetricsCsv, parseRequestsCsv } from '../electron/control/reports/report-csv';
 import { rerunRequest } from '../electron/cli/report-commands';
 import { runCli } from './harness/cli';
-import { PLANTED_SECRETS, writeFixtureRun } from './report-fixture';
+import { PLANTED_SECRETS, writeFixtureRun, finishReportExport } from './report-fixture';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -33,16 +32,7 @@ const records = new Map<string, RequestRecord[]>();
 const runs = new Map<string, RunJson>();
 
 async function exportReport(params: Record<string, unknown>): Promise<ReportExportResult> {
-  const task = controller.reports.export(params);
-  const final = await new Promise<Task>((resolve) => {
-    const on = (t: Task) => {
-      if (t.id !== task.id || !isTaskFinished(t)) return;
-      controller.tasks.off('updated', on);
-      resolve(t);
-    };
-    controller.tasks.on('updated', on);
-    on(controller.tasks.get(task.id));
-  });
+  const final = await finishReportExport(controller, params);
   if (final.state !== 'succeeded') throw new Error(`export failed: ${JSON.stringify(final.error)}`);
   expect(final.steps.every((s) => s.state === 'done')).toBe(true);
   return ReportExportResult.parse(final.result);

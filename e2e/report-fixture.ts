@@ -1,6 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { computeRunMetrics } from '../common/metrics';
+import { isTaskFinished, type Task } from '../common/task';
+import type { Controller } from '../electron/control/controller';
 import type { NixlTransferRecord } from '../common/kv/nixl-transfer';
 import type { MetricSample, RequestRecord, RunJson } from '../common/run-record';
 import type { RunTraceLine } from '../common/waterfall';
@@ -266,4 +268,18 @@ export async function writeFixtureRun(home: string, o: FixtureRunOptions): Promi
     await fs.writeFile(path.join(dir, 'artifacts', 'tool.log'), `starting with HF_TOKEN=${PLANTED_SECRETS.hfToken}\ncurl -H "Authorization: Bearer ${PLANTED_SECRETS.bearer}" http://127.0.0.1:8181/v1/models\nMY_SERVICE_TOKEN=${PLANTED_SECRETS.serviceToken}\n`);
   }
   return { run, records, dir };
+}
+
+/** Starts reports.export on a controller and resolves with the finished task (succeeded or not). */
+export async function finishReportExport(controller: Controller, params: Record<string, unknown>): Promise<Task> {
+  const task = controller.reports.export(params);
+  return new Promise<Task>((resolve) => {
+    const on = (t: Task) => {
+      if (t.id !== task.id || !isTaskFinished(t)) return;
+      controller.tasks.off('updated', on);
+      resolve(t);
+    };
+    controller.tasks.on('updated', on);
+    on(controller.tasks.get(task.id));
+  });
 }

@@ -17,11 +17,10 @@ import type { NixlTransferRecord } from '../common/kv/nixl-transfer';
 import { computeRunMetrics } from '../common/metrics';
 import { ReportExportResult } from '../common/report-model';
 import type { RequestRecord } from '../common/run-record';
-import { isTaskFinished, type Task } from '../common/task';
 import { createController, type Controller } from '../electron/control/controller';
 import { parseTransfersCsv } from '../electron/control/reports/report-csv';
 import { fakeResult } from './kvprobe-fakes';
-import { FIXTURE_BYTES_PER_BLOCK, fixtureTracesAndTransfers, writeFixtureRun } from './report-fixture';
+import { FIXTURE_BYTES_PER_BLOCK, fixtureTracesAndTransfers, writeFixtureRun, finishReportExport } from './report-fixture';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FABRIC_P50_US = 2.9;
@@ -33,16 +32,7 @@ let records: RequestRecord[];
 let transfers: NixlTransferRecord[];
 
 async function exportReport(params: Record<string, unknown>): Promise<ReportExportResult> {
-  const task = controller.reports.export(params);
-  const final = await new Promise<Task>((resolve) => {
-    const on = (t: Task) => {
-      if (t.id !== task.id || !isTaskFinished(t)) return;
-      controller.tasks.off('updated', on);
-      resolve(t);
-    };
-    controller.tasks.on('updated', on);
-    on(controller.tasks.get(task.id));
-  });
+  const final = await finishReportExport(controller, params);
   if (final.state !== 'succeeded') throw new Error(`export failed: ${JSON.stringify(final.error)}`);
   return ReportExportResult.parse(final.result);
 }
