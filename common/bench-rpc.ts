@@ -249,7 +249,7 @@ export const BenchStartParams = z.object({
   traceFiles: z.array(AbsolutePath).max(16).default([]),
   gpuTelemetry: z.boolean().default(true),
   /** Decode workers' NIXL_TELEMETRY_DIR (docs/nixl-telemetry.md), read during the run into transfers.jsonl. */
-  nixlTelemetry: z.array(z.object({ worker: z.string().min(1).max(128), dir: AbsolutePath })).max(64).default([]),
+  nixlTelemetry: z.array(z.object({ worker: z.string().min(1).max(128), dir: AbsolutePath, flushIntervalMs: z.int().positive().max(60_000).optional() })).max(64).default([]),
   sampleIntervalMs: z.int().min(100).max(60_000).default(1_000),
   kvBlock: KvBlockInput.optional(),
   /** Facts of the hosts involved, kept in run.json. */

@@ -1,3 +1,4 @@
+import { NIXL_FLUSH_INTERVAL_MS } from '../../common/kv/nixl-telemetry-layout';
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserFacingError } from '../../common/errors';
@@ -12,8 +13,6 @@ import { NixlTelemetryFile } from './nixl-telemetry-reader';
  * at start (chat or earlier runs). Each transfer becomes one NixlTransferRecord.
  */
 
-/** NIXL flushes staged events to the file every NIXL_TELEMETRY_RUN_INTERVAL (100 ms by default). */
-export const NIXL_FLUSH_INTERVAL_MS = 100;
 
 /** How long a new file may stay empty or header-less before it is reported as unreadable. */
 const CREATE_GRACE_MS = 5_000;
@@ -21,6 +20,8 @@ const CREATE_GRACE_MS = 5_000;
 export interface TelemetrySource {
   worker: string;
   dir: string;
+  /** The worker's NIXL_TELEMETRY_RUN_INTERVAL: a transfer may reach the file this long after it completed. */
+  flushIntervalMs?: number;
 }
 
 export interface CollectorOptions {
@@ -47,6 +48,7 @@ export interface CollectorSummary {
 interface Tracked {
   reader: NixlTelemetryFile;
   grouper: NixlTransferGrouper;
+  flushMs: number;
 }
 
 export class NixlTelemetryCollector {
@@ -75,7 +77,8 @@ export class NixlTelemetryCollector {
     if (!this.stopped) {
       this.stopped = true;
       // NIXL stages events and flushes them on its own timer: wait one flush so the run's last transfers reach the file.
-      await new Promise((r) => setTimeout(r, NIXL_FLUSH_INTERVAL_MS * 2));
+      const flushMs = Math.max(0, ...this.o.sources.map((src) => src.flushIntervalMs ?? NIXL_FLUSH_INTERVAL_MS));
+      await new Promise((r) => setTimeout(r, flushMs * 2));
       this.readAll();
       for (const [file, f] of this.firstFailMs) if (!this.files.has(file)) this.refuse(file, f.err);
       for (const t of this.files.values()) {
@@ -103,7 +106,7 @@ export class NixlTelemetryCollector {
     this.scan(false);
     for (const [file, t] of this.files) {
       t.grouper.atMs = now;
-      t.grouper.atEarliestMs = this.lastReadMs === null ? undefined : Math.max(0, this.lastReadMs - NIXL_FLUSH_INTERVAL_MS);
+      t.grouper.atEarliestMs = this.lastReadMs === null ? undefined : Math.max(0, this.lastReadMs - t.flushMs);
       this.readOne(file, t, false);
     }
     this.lastReadMs = now;
@@ -171,7 +174,7 @@ export class NixlTelemetryCollector {
           this.refuse(file, err);
           continue;
         }
-        const t: Tracked = { reader, grouper: new NixlTransferGrouper({ worker: src.worker, agent: name, bytesPerBlock: this.o.bytesPerBlock }, this.o.emit) };
+        const t: Tracked = { reader, grouper: new NixlTransferGrouper({ worker: src.worker, agent: name, bytesPerBlock: this.o.bytesPerBlock }, this.o.emit), flushMs: src.flushIntervalMs ?? NIXL_FLUSH_INTERVAL_MS };
         this.files.set(file, t);
         if (discard) this.readOne(file, t, true);
       }

@@ -82,6 +82,10 @@ describe('shipped examples', () => {
       UCX_NET_DEVICES: 'all',
       VLLM_NIXL_SIDE_CHANNEL_HOST: '127.0.0.1',
       VLLM_NIXL_SIDE_CHANNEL_PORT: '5601',
+      NIXL_TELEMETRY_ENABLE: '1',
+      NIXL_TELEMETRY_DIR: '/home/alice/.handoff/deployments/seed/nixl-telemetry/decode-0',
+      NIXL_TELEMETRY_BUFFER_SIZE: '65536',
+      NIXL_TELEMETRY_RUN_INTERVAL: '10',
     });
     // Older vLLM listens on base + tp_rank: decode's two ranks take 5601 and 5602.
     expect(d.sideChannel).toEqual({ host: '127.0.0.1', port: 5601, reservedPorts: [5601, 5602] });

@@ -602,7 +602,9 @@ export function nixlTelemetryDir(deploymentDir: string | undefined, worker: stri
  * in well under a second at high transfer rates.
  */
 export function nixlTelemetryEnv(dir: string): Record<string, string> {
-  return { NIXL_TELEMETRY_ENABLE: '1', NIXL_TELEMETRY_DIR: dir, NIXL_TELEMETRY_BUFFER_SIZE: '65536' };
+  // Version-4 events carry no timestamp, so a transfer is dated by when it reaches the file: a 10 ms
+  // flush (NIXL's default is 100 ms) narrows that window enough to tie transfers to requests.
+  return { NIXL_TELEMETRY_ENABLE: '1', NIXL_TELEMETRY_DIR: dir, NIXL_TELEMETRY_BUFFER_SIZE: '65536', NIXL_TELEMETRY_RUN_INTERVAL: '10' };
 }
 
 /** The words after `vllm serve`; the mocker takes the same ones (it accepts vLLM's CLI). Recipe: reference §1.6. */

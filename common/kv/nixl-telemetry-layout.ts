@@ -189,3 +189,12 @@ export function encodeNixlEvents(events: ReadonlyArray<{ type: number; value: nu
 }
 
 export const NIXL_HEADER_OFFSETS = { writePos: OFF_WRITE, readPos: OFF_READ, version: OFF_VERSION, capacity: OFF_CAPACITY } as const;
+
+/** NIXL flushes staged events to the file every NIXL_TELEMETRY_RUN_INTERVAL (100 ms by default). */
+export const NIXL_FLUSH_INTERVAL_MS = 100;
+
+/** The flush interval a worker's environment gives NIXL (integer milliseconds, as NIXL parses it). */
+export function nixlFlushIntervalMs(env: Readonly<Record<string, string>>): number {
+  const v = Number(env['NIXL_TELEMETRY_RUN_INTERVAL']);
+  return Number.isInteger(v) && v > 0 ? v : NIXL_FLUSH_INTERVAL_MS;
+}

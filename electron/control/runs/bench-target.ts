@@ -2,6 +2,7 @@ import type { KvBlockInput, MetricsTarget } from '../../../common/bench-rpc';
 import type { DeploymentRecord } from '../../../common/deployment-view';
 import { UserFacingError } from '../../../common/errors';
 import type { HostStatus } from '../../../common/host';
+import { nixlFlushIntervalMs } from '../../../common/kv/nixl-telemetry-layout';
 import type { RunDeployment } from '../../../common/run-record';
 
 /** Where and against what a benchmark of a deployment runs: everything bench.start needs from the plan. */
@@ -15,7 +16,7 @@ export interface BenchTarget {
   metricsUrls: MetricsTarget[];
   traceFiles: string[];
   /** Decode workers whose NIXL writes per-transfer telemetry (planner: NIXL_TELEMETRY_DIR). */
-  nixlTelemetry: Array<{ worker: string; dir: string }>;
+  nixlTelemetry: Array<{ worker: string; dir: string; flushIntervalMs?: number }>;
   deployment: RunDeployment;
   /** The served model name, sent in every request. */
   servedModel: string;
@@ -65,7 +66,7 @@ export function benchTarget(record: DeploymentRecord, hostStatuses: readonly Hos
     metricsUrls: [{ source: 'router', url: router.metricsUrl }, ...workers.map((w) => ({ source: w.name, url: w.metricsUrl }))],
     traceFiles: traceFile && traceFile.startsWith('/') ? [traceFile] : [],
     // Read by the agent on the router's host: only workers on that host (telemetry files are local).
-    nixlTelemetry: workers.flatMap((w) => (w.host === router.host && w.env['NIXL_TELEMETRY_DIR']?.startsWith('/') && w.env['NIXL_TELEMETRY_ENABLE'] !== '0' ? [{ worker: w.name, dir: w.env['NIXL_TELEMETRY_DIR'] }] : [])),
+    nixlTelemetry: workers.flatMap((w) => (w.host === router.host && w.env['NIXL_TELEMETRY_DIR']?.startsWith('/') && w.env['NIXL_TELEMETRY_ENABLE'] !== '0' ? [{ worker: w.name, dir: w.env['NIXL_TELEMETRY_DIR'], flushIntervalMs: nixlFlushIntervalMs(w.env) }] : [])),
     deployment: { name: record.name, mode: plan.mode, engine: plan.engine, model: plan.model.path, gpuCount: gpus.size },
     servedModel: plan.endpoint.model,
     modelPath: plan.model.path,
