@@ -1,14 +1,12 @@
 import { memo, useMemo } from 'react';
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { decodeTransferColumns, type NixlTransferSeries } from '../../common/kv/nixl-transfer-series';
+import { decodeTransferColumns, transfersOverTime, type NixlTransferSeries } from '../../common/kv/nixl-transfer-series';
 import type { KvTransferSource } from '../../common/run-series';
 import { AXIS_TICK, BenchChartFrame, CHART_HEIGHT, CHART_MARGIN, benchColor } from './bench-chart-frame';
 import { sortedValues } from './bench-downsample';
 import { CdfChart, HistogramChart } from './bench-distribution';
 
 const MIB = 1024 * 1024;
-/** At most this many bars for transfers over time. */
-const TIME_BINS = 120;
 
 const fmtUs = (us: number | null): string => (us === null || !Number.isFinite(us) ? '—' : us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : us >= 10 ? `${us.toFixed(1)} µs` : `${us.toFixed(2)} µs`);
 
@@ -16,23 +14,6 @@ export interface KvTelemetryProps {
   transfers: NixlTransferSeries;
   /** The vllm:nixl_* aggregate per worker (runs.series kvTransfer), shown beside as a cross-check. */
   aggregate: readonly KvTransferSource[];
-}
-
-/** Transfers per time bin, in transfers per second, over the run. */
-function transfersOverTime(atS: Float32Array): Array<{ x: number; y: number }> {
-  if (atS.length === 0) return [];
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const t of atS) {
-    if (t < lo) lo = t;
-    if (t > hi) hi = t;
-  }
-  // NIXL telemetry carries no timestamps: atS is the collector's read time (every 200 ms), so bins are never finer.
-  const width = Math.max(0.2, (hi - lo) / TIME_BINS);
-  const n = Math.max(1, Math.ceil((hi - lo) / width + 1e-9));
-  const counts = new Array<number>(n).fill(0);
-  for (const t of atS) counts[Math.min(n - 1, Math.floor((t - lo) / width))]!++;
-  return counts.map((c, i) => ({ x: Math.round((lo + i * width) * 100) / 100, y: c / width }));
 }
 
 /**
