@@ -2,6 +2,7 @@ import YAML from 'yaml';
 import WebSocket from 'ws';
 import { ApiEventEnvelope, ApiReply, type ApiMethodName, type ApiParams, type ApiResult } from '../common/api-contract';
 import type { ProcessView } from '../common/deployment-view';
+import { isTaskFinished } from '../common/task';
 import { exampleSpec, freePortRun } from './harness/deploy-specs';
 
 /**
@@ -92,4 +93,14 @@ export async function connectWsApi(serveUrl: string): Promise<WsApi> {
       }),
     close: () => ws.close(),
   };
+}
+
+/** Polls a task through the WebSocket API until it finishes; returns its final state. */
+export async function waitForTask<T extends { id: string; state: string }>(api: WsApi, task: T): Promise<T> {
+  let t = task;
+  while (!isTaskFinished(t as never)) {
+    await new Promise((r) => setTimeout(r, 250));
+    t = (await api.call('tasks.get', { id: task.id })) as unknown as T;
+  }
+  return t;
 }

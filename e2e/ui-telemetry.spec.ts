@@ -1,8 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { isTaskFinished } from '../common/task';
-import { chatDisaggregatedSpec, connectWsApi, type WsApi } from './chat-harness';
+import { chatDisaggregatedSpec, connectWsApi, waitForTask, type WsApi } from './chat-harness';
 import { startUiServer, type UiServer } from './ui-fixture';
 
 /**
@@ -17,14 +16,7 @@ let api: WsApi;
 let deploymentId = '';
 const SMALL_SEED = { preset: 'seed' as const, islMean: 256, oslMean: 8, minTokens: 8, maxTokens: 8, requestCount: 12, warmupRequestCount: 2 };
 
-async function untilDone<T extends { id: string; state: string }>(task: T): Promise<T> {
-  let t = task;
-  while (!isTaskFinished(t as never)) {
-    await new Promise((r) => setTimeout(r, 250));
-    t = (await api.call('tasks.get', { id: task.id })) as unknown as T;
-  }
-  return t;
-}
+const untilDone = <T extends { id: string; state: string }>(task: T): Promise<T> => waitForTask(api, task);
 
 test.beforeAll(async () => {
   test.setTimeout(300_000);

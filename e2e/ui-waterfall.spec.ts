@@ -2,8 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import YAML from 'yaml';
-import { isTaskFinished } from '../common/task';
-import { connectWsApi, type WsApi } from './chat-harness';
+import { connectWsApi, waitForTask, type WsApi } from './chat-harness';
 import { exampleSpec } from './harness/deploy-specs';
 import { startUiServer, type UiServer } from './ui-fixture';
 
@@ -25,14 +24,7 @@ const SHOTS = path.resolve('docs', 'screenshots');
 /** The seed preset made small for a 2-core machine (as e2e/runs.itest.ts). */
 const SMALL_SEED = { preset: 'seed' as const, islMean: 256, oslMean: 16, minTokens: 16, maxTokens: 16, requestCount: 16, warmupRequestCount: 2 };
 
-async function untilDone<T extends { id: string; state: string }>(task: T): Promise<T> {
-  let t = task;
-  while (!isTaskFinished(t as never)) {
-    await new Promise((r) => setTimeout(r, 250));
-    t = (await api.call('tasks.get', { id: task.id })) as unknown as T;
-  }
-  return t;
-}
+const untilDone = <T extends { id: string; state: string }>(task: T): Promise<T> => waitForTask(api, task);
 
 async function deploy(specText: string): Promise<string> {
   const { deployment, task } = await api.call('deployments.apply', { specText });

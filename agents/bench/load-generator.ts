@@ -1,6 +1,7 @@
 import type { ArrivalPattern } from '../../common/bench-rpc';
 import { arrivalGaps } from './arrival-schedule';
 import { ExchangePool, type RawExchange } from './http-exchange';
+import { abortableSleep } from '../../common/abortable-sleep';
 
 /**
  * Drives requests at an endpoint: concurrency mode (N requests always in flight, like
@@ -38,17 +39,7 @@ export interface LoadOutcome {
   cancelled: boolean;
 }
 
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (ms <= 0 || signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
+const sleep = abortableSleep;
 
 export async function runLoad(o: LoadOptions): Promise<LoadOutcome> {
   const rateMode = o.requestRate !== null;
