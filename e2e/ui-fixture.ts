@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { startServe } from '../electron/cli/serve';
 import type { ServeHandle } from '../electron/cli/serve-server';
-import { agentArtifactsForTests, shutdownLocalAgent } from './harness/controller-fixture';
+import { agentArtifactsForTests, removeTestHome, shutdownLocalAgent } from './harness/controller-fixture';
 
 const HARNESS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'harness');
 
@@ -41,7 +41,7 @@ export async function startUiServer(opts: { staticDir?: string } = {}): Promise<
       close: async () => {
         await serve.close();
         await shutdownLocalAgent(localAgentHome);
-        await fs.rm(home, { recursive: true, force: true });
+        await removeTestHome(home);
       },
     };
   } catch (err) {

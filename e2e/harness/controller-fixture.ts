@@ -65,21 +65,37 @@ export async function startControllerFixture(opts: { artifacts?: AgentArtifacts 
     close: async () => {
       await controller.close();
       await shutdownLocalAgent(path.join(home, 'local-agent'));
-      await fs.rm(home, { recursive: true, force: true });
+      await removeTestHome(home);
     },
   };
 }
 
-/** Stops a local daemon started by a test (its pid file is under the agent home). */
+/**
+ * Stops a local daemon started by a test (its pid file is under the agent home) and waits for it to
+ * exit: a daemon still saving deployment state while the test removes its home makes rm fail.
+ */
 export async function shutdownLocalAgent(agentHome: string): Promise<void> {
   const pid = Number(await fs.readFile(path.join(agentHome, 'agent.pid'), 'utf8').catch(() => 'NaN'));
-  if (Number.isInteger(pid) && pid > 0) {
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  const alive = () => {
     try {
-      process.kill(pid, 'SIGTERM');
+      process.kill(pid, 0);
+      return true;
     } catch {
-      /* already gone */
+      return false;
     }
+  };
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return; // already gone
   }
+  for (let i = 0; i < 100 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
+/** Removes a test's home; retries while a process that just exited leaves files behind. */
+export async function removeTestHome(dir: string): Promise<void> {
+  await fs.rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 }
 
 export const trustAll = (t: Task): TaskAnswer | null => (t.prompt?.kind === 'trust-host-key' ? { kind: 'trust-host-key', trust: true } : null);
