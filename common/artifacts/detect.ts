@@ -16,9 +16,12 @@ const COMPANIONS: [RegExp, string][] = [
   [/\.log$/i, 'a log file'],
   [/^(config\.ya?ml|checkpoint\.json|phase_manifest\.json|outputs\.json)$/i, 'tool configuration or outputs, not results'],
   [/\.(html|jpe?g|png|gzip|parquet|txt|md)$/i, 'a plot or document'],
-  [/(gpu_telemetry_export|server_metrics_export|_timeslices|network_latency|_raw)\.|_aggregate\.json$|_collated\.json$/i, 'an auxiliary AIPerf export (telemetry, server metrics, time slices or raw records)'],
+  [/(gpu_telemetry_export|server_metrics_export|server_metrics|_timeslices|network_latency|_raw)\.|_aggregate\.json$|_collated\.json$/i, 'an auxiliary AIPerf export (telemetry, server metrics, time slices or raw records)'],
+  [/^\.aiperf_results_ready\.json$/i, 'AIPerf\'s completion marker'],
   [/^analyze_export_genai_perf\.csv$/i, 'a GenAI-Perf sweep summary (import each run directory instead)'],
 ];
+
+const PHASE_COPY = /(^|[\\/])phases[\\/][^\\/]+[\\/]/i;
 
 function sniffJson(head: string, text: string, base: string): ArtifactKind | null {
   if (/^\{\s*"experiments"\s*:/.test(head)) return 'perf-analyzer-profile-export';
@@ -49,6 +52,8 @@ function byName(base: string): ArtifactKind | null {
 export function detectArtifact(file: ArtifactFile): Detection {
   const base = baseName(file.name);
   for (const [re, why] of COMPANIONS) if (re.test(base)) return { kind: null, reason: why, companion: true };
+  // AIPerf ≥ 0.13 also writes each phase's results under phases/<phase>/; the run's own are at the top.
+  if (PHASE_COPY.test(file.name)) return { kind: null, reason: 'a per-phase copy of AIPerf results (the run directory holds the whole run\'s)', companion: true };
   const text = file.text;
   const head = text.slice(0, 4096).replace(/^\uFEFF/, '').trimStart();
   if (head.startsWith('{')) {

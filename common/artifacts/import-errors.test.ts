@@ -128,6 +128,23 @@ describe('directories', () => {
     expect(run.ignored.map((i) => i.name)).toEqual(['run/inputs.json', 'run/logs/aiperf.log']);
   });
 
+  it('imports an AIPerf 0.13 run directory: per-phase copies, server metrics and the ready marker are companions', () => {
+    const run = importArtifacts([
+      { name: 'art/profile_export_aiperf.csv', text: CSV },
+      { name: 'art/phases/warmup/profile_export_aiperf.csv', text: CSV },
+      { name: 'art/phases/profiling/profile_export_aiperf.csv', text: CSV },
+      { name: 'art/phases/profiling/server_metrics.json', text: '{"endpoints": {}}' },
+      { name: 'art/.aiperf_results_ready.json', text: '{}' },
+    ]);
+    expect(run.kinds).toEqual(['aiperf-csv']);
+    expect(run.ignored.map((i) => i.name)).toEqual([
+      'art/phases/warmup/profile_export_aiperf.csv',
+      'art/phases/profiling/profile_export_aiperf.csv',
+      'art/phases/profiling/server_metrics.json',
+      'art/.aiperf_results_ready.json',
+    ]);
+  });
+
   it('refuses files from two tools together', () => {
     const e = failure([{ name: 'a/profile_export_aiperf.csv', text: CSV }, { name: 'b/profile_export.json', text: PA }]);
     expect(e.code).toBe('artifact-mixed');

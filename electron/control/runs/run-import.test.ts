@@ -29,6 +29,18 @@ describe('collectImportSources', () => {
     expect(gp.files.map((f) => f.name).sort()).toEqual(['README.txt', 'profile_export_genai_perf.json']);
   });
 
+  it('makes one run of an AIPerf 0.13 run directory, not one more per phases/<phase>/ copy', async () => {
+    const src = path.join(FIXTURES, 'aiperf/profile_export_aiperf.json');
+    fs.copyFileSync(src, path.join(tmp, 'profile_export_aiperf.json'));
+    for (const phase of ['warmup', 'profiling']) {
+      fs.mkdirSync(path.join(tmp, 'phases', phase), { recursive: true });
+      fs.copyFileSync(src, path.join(tmp, 'phases', phase, 'profile_export_aiperf.json'));
+      fs.writeFileSync(path.join(tmp, 'phases', phase, 'server_metrics.json'), '{"endpoints": {}}');
+    }
+    const s = await collectImportSources([tmp]);
+    expect(s.map((x) => x.sources)).toEqual([[tmp]]);
+  });
+
   it('lists binary and unknown files of a directory instead of reading them', async () => {
     fs.copyFileSync(path.join(FIXTURES, 'aiperf/profile_export_aiperf.json'), path.join(tmp, 'profile_export_aiperf.json'));
     fs.writeFileSync(path.join(tmp, 'plot.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0]));

@@ -92,7 +92,8 @@ async function dirSources(dir: string, shown: string): Promise<{ sources: Import
     files: i === 0 ? [...files, ...companions] : files,
     skipped: i === 0 ? skipped : [],
   }));
-  return { sources, subdirs };
+  // AIPerf ≥ 0.13 repeats each phase's results under phases/<phase>/ of the run directory: one run, not three.
+  return { sources, subdirs: subdirs.filter((d) => path.basename(d) !== 'phases') };
 }
 
 /** Reads the given paths into import sources. Throws when a path is missing or holds no results. */
