@@ -84,7 +84,7 @@ export const KvTelemetryCharts = memo(function KvTelemetryCharts({ transfers, ag
       </section>
       {perBlock.length ? <HistogramChart metric="kv-telemetry-per-block" label="KV transfer per block (NIXL telemetry)" unit="µs" sorted={perBlock} color={benchColor(2)} what="transfers" /> : null}
       {perBlock.length ? <CdfChart metric="kv-telemetry-per-block" label="KV transfer per block (NIXL telemetry)" unit="µs" sorted={perBlock} color={benchColor(2)} /> : null}
-      <BenchChartFrame id="kv-telemetry-over-time" title="KV transfers over time" help="Transfers per second, by when the collector read them (NIXL's events carry no timestamp; reads every 200 ms)." points={overTime.length}>
+      <BenchChartFrame id="kv-telemetry-over-time" title="KV transfers over time" help="Transfers per second, by when the collector read them (NIXL's events carry no timestamp; read every 20 ms)." points={overTime.length}>
         <ResponsiveContainer width="100%" height={CHART_HEIGHT}>
           <BarChart data={overTime} margin={CHART_MARGIN}>
             <CartesianGrid stroke="#edf0f3" vertical={false} />
