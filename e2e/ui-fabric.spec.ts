@@ -33,8 +33,8 @@ let fakeBin: string | null = null;
 
 /**
  * A stand-in nvcc, so the agent tries to build kvprobe: it answers the build script's questions;
- * a compile fails at once, or, while `hang` exists in its folder, waits until `release` appears
- * (the test then knows the build is under way, and ends it itself: nothing outlives the test).
+ * a compile fails at once, or, while `hang` exists in its folder, writes its pid to `started` and
+ * waits until `release` appears (the test knows the build is under way; Cancel must kill it).
  */
 const FAKE_NVCC = `#!/bin/sh
 case "$1" in
@@ -43,7 +43,7 @@ case "$1" in
 esac
 d="$(dirname "$0")"
 if [ -e "$d/hang" ]; then
-  touch "$d/started"
+  echo $$ > "$d/started"
   while [ ! -e "$d/release" ]; do sleep 0.2; done
   touch "$d/exited"
 fi
@@ -70,9 +70,24 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function startedPid(bin: string): Promise<number | null> {
+  const pid = Number((await fs.readFile(path.join(bin, 'started'), 'utf8').catch(() => '')).trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : null;
+}
+
 async function restoreEnv(): Promise<void> {
   // A build left waiting by a failed test ends here, before its folder goes.
-  if (fakeBin && (await exists(path.join(fakeBin, 'started')))) {
+  const pid = fakeBin ? await startedPid(fakeBin) : null;
+  if (fakeBin && pid !== null && isAlive(pid)) {
     await fs.writeFile(path.join(fakeBin, 'release'), '');
     await expect.poll(() => exists(path.join(fakeBin!, 'exited')), { timeout: 10_000 }).toBe(true);
   }
@@ -274,7 +289,11 @@ test('a fabric check shows its progress while kvprobe builds, and Cancel stops i
   await expect(section.getByTestId('task-cancelled')).toBeVisible();
   await expect(page.getByTestId('fabric-check-run')).toBeEnabled();
   await expect(page.getByTestId('fabric-check-run')).toHaveText('Check again');
-  await fs.writeFile(path.join(bin, 'release'), '');
-  await expect.poll(() => exists(path.join(bin, 'exited')), { timeout: 10_000 }).toBe(true);
+  // Cancel kills the build's process group: the stand-in nvcc is gone without being released.
+  const pid = await startedPid(bin);
+  expect(pid).not.toBeNull();
+  await expect.poll(() => isAlive(pid!), { timeout: 10_000 }).toBe(false);
+  expect(await exists(path.join(bin, 'exited'))).toBe(false);
   await fs.rm(path.join(bin, 'hang'));
+  await fs.rm(path.join(bin, 'started'));
 });
