@@ -6,7 +6,7 @@ import { NixlTransferRecord } from '../common/kv/nixl-transfer';
 import { nixlCountersFromValues } from '../common/metrics/kv-transfer';
 import { MetricSample } from '../common/run-record';
 import { BenchTaskResult, RunDetail, StartRunResult } from '../common/run-view';
-import { startControllerFixture, type ControllerFixture } from './harness/controller-fixture';
+import { closeFixtureWithDeployments, startControllerFixture, type ControllerFixture } from './harness/controller-fixture';
 import { freePortRun } from './harness/deploy-specs';
 import { realVllmSkipReason, TINY_MODEL, VLLM_PYTHON } from './real-vllm/real-vllm-env';
 import { disaggregatedSpec } from './real-vllm/real-vllm-specs';
@@ -32,9 +32,7 @@ describe.skipIf(skip !== null)('NIXL telemetry of a real vLLM P/D deployment', (
   }, 120_000);
 
   afterAll(async () => {
-    // Only what a failed test left running: tearing down a stopped deployment again rewrites its state while the home is being removed.
-    for (const d of fx ? await fx.controller.deployments.list() : []) if (d.stoppedAt === null) await fx.controller.deployments.teardown(d.id).catch(() => undefined);
-    await fx?.close();
+    await closeFixtureWithDeployments(fx);
   }, 180_000);
 
   it('writes one transfers.jsonl record per KV read whose durations and bytes add up to the vllm:nixl_* counters', async () => {

@@ -8,7 +8,7 @@ import { NixlTransferRecord } from '../common/kv/nixl-transfer';
 import { PackedRunSeries } from '../common/run-series';
 import { BenchTaskResult, RunDetail, StartRunResult } from '../common/run-view';
 import { readNixlTelemetryFile } from '../agents/telemetry/nixl-telemetry-reader';
-import { startControllerFixture, type ControllerFixture } from './harness/controller-fixture';
+import { closeFixtureWithDeployments, startControllerFixture, type ControllerFixture } from './harness/controller-fixture';
 import { exampleSpec } from './harness/deploy-specs';
 
 /**
@@ -32,9 +32,7 @@ describe('NIXL per-transfer telemetry from a mocker P/D deployment', () => {
   }, 120_000);
 
   afterAll(async () => {
-    // Only what a failed test left running: tearing down a stopped deployment again rewrites its state while the home is being removed.
-    for (const d of fx ? await fx.controller.deployments.list() : []) if (d.stoppedAt === null) await fx.controller.deployments.teardown(d.id).catch(() => undefined);
-    await fx?.close();
+    await closeFixtureWithDeployments(fx);
   }, 120_000);
 
   it('records one transfer per simulated KV read in transfers.jsonl, with the per-block latency the mocker was configured for', async () => {

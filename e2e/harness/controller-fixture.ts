@@ -71,6 +71,16 @@ export async function startControllerFixture(opts: { artifacts?: AgentArtifacts 
 }
 
 /**
+ * Closes a fixture after tearing down only the deployments a failed test left running: tearing
+ * down a stopped deployment again rewrites its state while the home is being removed.
+ */
+export async function closeFixtureWithDeployments(fx: ControllerFixture | undefined): Promise<void> {
+  if (!fx) return;
+  for (const d of await fx.controller.deployments.list()) if (d.stoppedAt === null) await fx.controller.deployments.teardown(d.id).catch(() => undefined);
+  await fx.close();
+}
+
+/**
  * Stops a local daemon started by a test (its pid file is under the agent home) and waits for it to
  * exit: a daemon still saving deployment state while the test removes its home makes rm fail.
  */
