@@ -214,6 +214,17 @@ describe('planner validation: one specific message per problem', () => {
     expect(onlyError(disagg({ vllm: { extraArgs: ['--kv-transfer-config.kv_role', 'kv_both'] } })).code).toBe('extra-arg-reserved');
   });
 
+  it("refuses NIXL_TELEMETRY_ENABLE=0 for real vLLM P/D, which makes every KV read fail, and allows it elsewhere", () => {
+    const e = onlyError(disagg({ workers: [{ name: 'prefill', role: 'prefill', gpus: [0] }, { name: 'decode', role: 'decode', tp: 2, gpus: [1, 2], env: { NIXL_TELEMETRY_ENABLE: 'no' } }] }));
+    expect(e.code).toBe('nixl-telemetry-disabled');
+    expect(e.path).toEqual(['workers', 1, 'env', 'NIXL_TELEMETRY_ENABLE']);
+    expect(e.message).toContain('nixlNoTelemetryError');
+    expect(onlyError(disagg({ env: { NIXL_TELEMETRY_ENABLE: '0' } })).code).toBe('nixl-telemetry-disabled');
+    expect(plan(disagg({ env: { NIXL_TELEMETRY_ENABLE: '1' } })).ok).toBe(true);
+    // The mocker reads no telemetry back, so it may run without.
+    expect(plan(disagg({ engine: 'mocker', env: { NIXL_TELEMETRY_ENABLE: '0' } })).ok).toBe(true);
+  });
+
   it('warns when conditional-disaggregation options are given to an aggregated deployment', () => {
     const p = okPlan({ apiVersion: 'handoff/v1', name: 'agg', model: SEED_MODEL, workers: [{ gpus: [0] }], router: { disaggregation: { remotePrefillMinTokens: 100 } } });
     expect(p.warnings.map((w) => w.code)).toEqual(['router-mode-option']);
@@ -487,9 +498,11 @@ describe('planner: NIXL per-transfer telemetry', () => {
     }
   });
 
-  it('leaves telemetry off without a deployment directory, and lets the spec env override it', () => {
+  it('leaves telemetry off without a deployment directory, and lets the spec env override it (mocker; real vLLM refuses 0)', () => {
     expect(proc(okPlan(disagg()), 'decode-0').env['NIXL_TELEMETRY_ENABLE']).toBeUndefined();
-    const p = okPlan(disagg({ env: { NIXL_TELEMETRY_ENABLE: '0' } }), undefined, dirs);
+    const p = okPlan(disagg({ engine: 'mocker', env: { NIXL_TELEMETRY_ENABLE: '0' } }), undefined, dirs);
     expect(proc(p, 'decode-0').env['NIXL_TELEMETRY_ENABLE']).toBe('0');
+    const q = okPlan(disagg({ env: { NIXL_TELEMETRY_RUN_INTERVAL: '100' } }), undefined, dirs);
+    expect(proc(q, 'decode-0').env['NIXL_TELEMETRY_RUN_INTERVAL']).toBe('100');
   });
 });

@@ -49,6 +49,9 @@ const RESERVED_ENV: Record<string, string> = {
   VLLM_CPU_OMP_THREADS_BIND: 'set `vllm.cpu.ompThreadsBind`',
 };
 
+/** Values NIXL reads as "telemetry off". */
+const TELEMETRY_OFF = /^(0|n|no|false|off)$/i;
+
 /** vLLM flags the planner writes itself, and the spec field to use instead. */
 const RESERVED_FLAGS: Record<string, string> = {
   '--host': 'the planner binds workers itself',
@@ -350,6 +353,18 @@ export function planDeployment(spec: DeploymentSpec, hosts: Record<string, HostI
   };
   checkEnv(spec.env, ['env']);
   groups.forEach((g) => checkEnv(g.spec.env, [...g.path, 'env']));
+  if (isVllm && spec.mode === 'disaggregated') {
+    // vLLM's NixlConnector reads each transfer's telemetry back from NIXL; switched off, every KV
+    // read raises nixlNoTelemetryError and decode answers HTTP 500 (vllm-cpu 0.32, nixl 1.5.1).
+    const checkTelemetry = (env: Record<string, string> | undefined, path: SpecPath) => {
+      const v = env?.['NIXL_TELEMETRY_ENABLE'];
+      if (v !== undefined && TELEMETRY_OFF.test(v.trim())) {
+        add('nixl-telemetry-disabled', `NIXL_TELEMETRY_ENABLE=${v} makes every KV read of vLLM's NixlConnector fail (nixlNoTelemetryError: NIXL_ERR_NO_TELEMETRY), so decode answers HTTP 500. Remove it from env: Handoff sets NIXL's telemetry for decode workers itself.`, [...path, 'NIXL_TELEMETRY_ENABLE']);
+      }
+    };
+    checkTelemetry(spec.env, ['env']);
+    groups.forEach((g) => checkTelemetry(g.spec.env, [...g.path, 'env']));
+  }
   const checkArgs = (args: string[] | undefined, path: SpecPath) => {
     for (const a of args ?? []) {
       const flag = a.split('=')[0]!;

@@ -34,6 +34,7 @@ export const PROBLEM_CODES = [
   'nixl-not-installed',
   'python-env-unknown',
   'env-reserved',
+  'nixl-telemetry-disabled',
   'extra-arg-reserved',
   'router-mode-option',
 ] as const;
