@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CpuList } from './cpu-list';
 import { UserFacingError, describeZodError } from './errors';
 import { parseSlos, type Slos } from './metrics/goodput';
 import { DISTRIBUTION_METRICS, metricKeyForTag, type DistributionMetricKey } from './metrics/metric-keys';
@@ -242,6 +243,11 @@ export const BenchStartParams = z.object({
   toolPath: AbsolutePath.optional(),
   /** Appended to the external tool's argv as given (never through a shell). */
   toolArgs: z.array(z.string().max(4096)).max(200).default([]),
+  /**
+   * CPUs the benchmark client runs on (`0`, `0-3,8`): keeps its own CPU use off the cores the engine
+   * computes on. External tools run under `taskset -c`; the built-in generator pins the agent for the run.
+   */
+  clientCpus: CpuList.optional(),
   workload: BenchWorkloadInput,
   /** /metrics endpoints sampled every sampleIntervalMs into samples.jsonl. */
   metricsUrls: z.array(MetricsTarget).max(64).default([]),

@@ -151,6 +151,8 @@ export const RunTool = z.object({
   version: z.string().nullable(),
   /** The command as run, already redacted. */
   argv: z.array(z.string()).optional(),
+  /** The CPUs the client was kept on (taskset list), when the run asked for it. */
+  cpus: z.string().optional(),
 });
 export type RunTool = z.infer<typeof RunTool>;
 

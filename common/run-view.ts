@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CpuList } from './cpu-list';
 import { BenchPhase, BenchTool, BenchWorkloadInput, LiveMetrics, RunFileEntry } from './bench-rpc';
 import { RunDeployment, RunJson, Workload } from './run-record';
 import { Task } from './task';
@@ -146,6 +147,8 @@ export const StartRunParams = z.object({
   workload: StartWorkload,
   tool: BenchTool.default('builtin'),
   toolArgs: z.array(z.string().max(4096)).max(200).optional(),
+  /** CPUs of the router host the benchmark client stays on (BenchStartParams.clientCpus). */
+  clientCpus: CpuList.optional(),
   name: z.string().max(200).optional(),
 });
 export type StartRunParams = z.input<typeof StartRunParams>;

@@ -4,6 +4,7 @@ import { resolveWorkload, type BenchRunStatus } from '../../common/bench-rpc';
 import { UserFacingError } from '../../common/errors';
 import type { RunJson } from '../../common/run-record';
 import type { DaemonApi, DaemonPlugin } from '../daemon/agent-daemon';
+import { checkClientCpus } from './client-affinity';
 import { BenchRun, type ExecutorDeps } from './run-executor';
 import { RunStore } from './run-store';
 
@@ -74,6 +75,8 @@ function registerBench(api: DaemonApi, options: BenchPluginOptions): void {
     if (params.tool === 'builtin' && workload.tokenizer !== workload.model && params.workload.tokenizer !== undefined) {
       ctx.log.info('bench.start: the built-in generator counts tokens with the deployment\'s /tokenize; the tokenizer setting is kept for external tools only', { runId: params.runId });
     }
+    // Refused here, before the run exists, so a wrong CPU list costs nothing.
+    if (params.clientCpus !== undefined) checkClientCpus(params.clientCpus);
     const run = new BenchRun(params, workload, deps);
     active.set(run.id, run);
     ctx.log.info('bench.start', { runId: run.id, tool: params.tool, endpoint: params.endpoint });

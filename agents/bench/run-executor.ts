@@ -14,6 +14,7 @@ import type { MetricSample, RequestRecord, RunArtifact, RunJson, RunStatus } fro
 import { HANDOFF_VERSION } from '../../common/version';
 import type { AgentLogger } from '../rpc/agent-logger';
 import { endpointPath, genaiPerfRunDirName, paRequestJson, PROFILE_EXPORT, GENAI_PERF_JSON, GENAI_PERF_CSV, telemetryStats, writeGenaiPerfSummaries, writeProfileExport } from './genai-perf-export';
+import { pinAgent, pinnedCommand } from './client-affinity';
 import { findTool, parseToolProgress, startTool, toolMissingError } from './external-tool';
 import { runLoad, type RequestPhase } from './load-generator';
 import { buildPrompts, type Prompt } from './prompt-builder';
@@ -224,8 +225,16 @@ export class BenchRun {
     sampler.start();
     const transfers: TransferCollection | null = startTransferCollection(this.params.nixlTelemetry, this.dir, () => this.bytesPerBlock(), () => this.nowMs(), (t) => this.note(t));
     try {
-      if (this.params.tool === 'builtin') ({ records, artifacts } = await this.runBuiltin(requestsFile, sampler));
-      else ({ records, artifacts } = await this.runExternal(this.params.tool, requestsFile));
+      if (this.params.tool === 'builtin') {
+        const cpus = this.params.clientCpus;
+        const release = cpus === undefined ? null : await pinAgent(cpus);
+        if (cpus !== undefined) this.runJson.tool.cpus = cpus;
+        try {
+          ({ records, artifacts } = await this.runBuiltin(requestsFile, sampler));
+        } finally {
+          await release?.();
+        }
+      } else ({ records, artifacts } = await this.runExternal(this.params.tool, requestsFile));
     } catch (err) {
       failure = err;
     }
@@ -431,13 +440,15 @@ export class BenchRun {
     fs.mkdirSync(artifactRoot, { recursive: true });
     const argv = [...toolArgv(tool, w, this.params.endpoint, artifactRoot), ...this.params.toolArgs];
     for (const n of toolLimitations(tool, w)) this.note(n);
-    this.runJson.tool = { name: tool, version: null, argv: [exe, ...argv] };
+    const cpus = this.params.clientCpus;
+    this.runJson.tool = { name: tool, version: null, argv: [exe, ...argv], ...(cpus !== undefined ? { cpus } : {}) };
     this.deps.store.writeRunJson(this.id, this.runJson);
+    const command = cpus === undefined ? { file: exe, argv } : await pinnedCommand(cpus, exe, argv);
     this.setPhase(w.warmupRequestCount > 0 ? 'warmup' : 'profiling');
     this.profilingStartMs = this.nowMs();
     const startEpochMs = performance.timeOrigin + performance.now();
     const tail: string[] = [];
-    const proc = startTool(exe, argv, {
+    const proc = startTool(command.file, command.argv, {
       cwd: this.dir,
       logFile: path.join(this.dir, 'tool.log'),
       onLine: (line) => {

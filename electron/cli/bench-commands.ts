@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { BenchTool } from '../../common/bench-rpc';
 import { describeWorkload, formatPct, type Comparison, type MetricDelta, type RunComparison } from '../../common/compare';
 import { UserFacingError } from '../../common/errors';
+import { parseCpuList } from '../../common/cpu-list';
 import { DISTRIBUTION_METRICS, SCALAR_METRICS, type DistributionMetricKey, type ScalarMetricKey } from '../../common/metrics/metric-keys';
 import { BenchTaskResult, type ImportReport, type RunDetail, type RunSummary, type StartWorkload } from '../../common/run-view';
 import type { Task } from '../../common/task';
@@ -30,6 +31,8 @@ interface BenchFlags {
   goodput?: string;
   tool: string;
   toolArg?: string[];
+  clientCpus?: string;
+  serverTokenCount?: boolean;
   name?: string;
   json?: boolean;
 }
@@ -53,6 +56,8 @@ export function registerBenchCommands(program: Command): void {
     .option('--goodput <slos>', 'goodput SLOs, e.g. "time_to_first_token:500 inter_token_latency:20" (ms)')
     .option('--tool <tool>', 'builtin, genai-perf or aiperf (installed on the router host)', 'builtin')
     .option('--tool-arg <arg>', 'extra argument for genai-perf / aiperf (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--client-cpus <list>', 'CPUs of the router host the benchmark client stays on, e.g. 0 or 0-3 (taskset list): keeps it off the cores a CPU engine computes on')
+    .option('--server-token-count', "count output tokens with the server's usage instead of re-tokenizing the answer (built-in and AIPerf; genai-perf always re-tokenizes)")
     .option('--name <name>', 'a name for the run (or the sweep)')
     .option('--json', 'print the result as JSON')
     .description('Benchmark a deployment from its router host; prints the run id(s). Ctrl-C stops the run and keeps what it recorded')
@@ -78,8 +83,16 @@ export function registerBenchCommands(program: Command): void {
         ...(opts.endpoint !== undefined ? { endpointType: opts.endpoint as 'chat' | 'completions' } : {}),
         ...(opts.streaming === false ? { streaming: false } : {}),
         ...(opts.goodput !== undefined ? { slos: opts.goodput } : {}),
+        ...(opts.serverTokenCount ? { outputTokenCount: 'server' as const } : {}),
       };
-      const base = { deployment, workload, tool: tool.data, ...(opts.toolArg ? { toolArgs: opts.toolArg } : {}), ...(opts.name ? { name: opts.name } : {}) };
+      if (opts.clientCpus !== undefined) {
+        try {
+          parseCpuList(opts.clientCpus);
+        } catch (err) {
+          throw new UserFacingError('usage', `--client-cpus: ${(err as Error).message}.`);
+        }
+      }
+      const base = { deployment, workload, tool: tool.data, ...(opts.toolArg ? { toolArgs: opts.toolArg } : {}), ...(opts.clientCpus !== undefined ? { clientCpus: opts.clientCpus } : {}), ...(opts.name ? { name: opts.name } : {}) };
       await withController(async (c) => {
         const started =
           (opts.concurrency?.length ?? 0) > 1

@@ -467,7 +467,7 @@ export class RunService extends EventEmitter<{ changed: [RunSummary[]] }> {
         const stepId = `run-${i}`;
         const w = workloads[i]!;
         const name = params.name ? (points.length > 1 ? `${params.name} · ${labels[i]}` : params.name) : `${record.name} · ${labels[i]}`;
-        await this.startOne(runId, { record, target, workload: w, resolvedWarmup: resolved[i]!.warmupRequestCount, tool: params.tool, toolArgs: params.toolArgs ?? [], name, group, taskId }, ctx, stepId);
+        await this.startOne(runId, { record, target, workload: w, resolvedWarmup: resolved[i]!.warmupRequestCount, tool: params.tool, toolArgs: params.toolArgs ?? [], clientCpus: params.clientCpus, name, group, taskId }, ctx, stepId);
         done.push(runId);
         const s = await this.localSummary(runId).catch(() => null);
         if (s?.status === 'failed') {
@@ -485,7 +485,7 @@ export class RunService extends EventEmitter<{ changed: [RunSummary[]] }> {
 
   private async startOne(
     runId: string,
-    o: { record: DeploymentRecord; target: BenchTarget; workload: Record<string, unknown> & { model: string }; resolvedWarmup: number; tool: 'builtin' | 'genai-perf' | 'aiperf'; toolArgs: string[]; name: string; group: string | null; taskId: string },
+    o: { record: DeploymentRecord; target: BenchTarget; workload: Record<string, unknown> & { model: string }; resolvedWarmup: number; tool: 'builtin' | 'genai-perf' | 'aiperf'; toolArgs: string[]; clientCpus: string | undefined; name: string; group: string | null; taskId: string },
     ctx: TaskContext,
     stepId: string,
   ): Promise<void> {
@@ -519,6 +519,7 @@ export class RunService extends EventEmitter<{ changed: [RunSummary[]] }> {
       ...(target.tokenizeUrl ? { tokenizeUrl: target.tokenizeUrl } : {}),
       tool: o.tool,
       toolArgs: o.toolArgs,
+      ...(o.clientCpus !== undefined ? { clientCpus: o.clientCpus } : {}),
       workload: o.workload as BenchStartInput['workload'],
       metricsUrls: target.metricsUrls,
       traceFiles: target.traceFiles,
