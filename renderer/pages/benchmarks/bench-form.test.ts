@@ -32,6 +32,31 @@ describe('new benchmark form', () => {
     expect(parseLoadList('', 'rate')).toContain('request rate');
   });
 
+  it('sends the client CPUs as the shortest list and leaves them out when empty', () => {
+    const r = buildBenchParams({ ...DEFAULT_FORM, deployment: 'd', clientCpus: ' 2,0-1 ' });
+    expect('params' in r && r.params.clientCpus).toBe('0-2');
+    const empty = buildBenchParams({ ...DEFAULT_FORM, deployment: 'd', clientCpus: '  ' });
+    expect('params' in empty && 'clientCpus' in empty.params).toBe(false);
+  });
+
+  it('blocks a malformed CPU list with a message saying what is wrong', () => {
+    const backwards = buildBenchParams({ ...DEFAULT_FORM, deployment: 'd', clientCpus: '3-1' });
+    expect(backwards).toEqual({ errors: { clientCpus: 'The range 3-1 runs backwards.' } });
+    const word = buildBenchParams({ ...DEFAULT_FORM, deployment: 'd', clientCpus: 'x' });
+    expect('errors' in word && word.errors.clientCpus).toBe('"x" is not a CPU number or range (write e.g. 0-3,8).');
+  });
+
+  it('asks for the server\'s token count only when checked, and never for genai-perf', () => {
+    const seed = buildBenchParams({ ...DEFAULT_FORM, deployment: 'd', serverTokenCount: true });
+    expect('params' in seed && seed.params.workload).toEqual({ preset: 'seed', outputTokenCount: 'server' });
+    const custom = buildBenchParams({ ...DEFAULT_FORM, deployment: 'd', preset: 'custom', tool: 'aiperf', serverTokenCount: true });
+    expect('params' in custom && custom.params.workload.outputTokenCount).toBe('server');
+    const unchecked = buildBenchParams({ ...DEFAULT_FORM, deployment: 'd', preset: 'custom' });
+    expect('params' in unchecked && 'outputTokenCount' in unchecked.params.workload).toBe(false);
+    const gp = buildBenchParams({ ...DEFAULT_FORM, deployment: 'd', tool: 'genai-perf', serverTokenCount: true });
+    expect('params' in gp && gp.params.workload).toEqual({ preset: 'seed' });
+  });
+
   it('shows which external tools the router host has installed', () => {
     const host = sampleHost('gpu1', { info: sampleInfo({ pythons: [{ path: '/venv/bin/python', version: '3.12', packages: { aiperf: '0.3.0', 'genai-perf': null } }] }) });
     const t = toolAvailability(host);

@@ -1,4 +1,5 @@
 import { SEED_PRESET, type BenchTool } from '../../../common/bench-rpc';
+import { formatCpuList, parseCpuList } from '../../../common/cpu-list';
 import type { HostStatus } from '../../../common/host';
 import type { StartWorkload, SweepParams } from '../../../common/run-view';
 
@@ -18,6 +19,10 @@ export interface BenchForm {
   streaming: boolean;
   /** Goodput SLOs in the tools' syntax: `time_to_first_token:200 inter_token_latency:20`. */
   slos: string;
+  /** CPUs of the router host for the benchmark client, `0-3,8`; empty: anywhere. */
+  clientCpus: string;
+  /** OSL from the server's usage instead of re-tokenizing (not for genai-perf). */
+  serverTokenCount: boolean;
 }
 
 export const DEFAULT_FORM: BenchForm = {
@@ -33,6 +38,8 @@ export const DEFAULT_FORM: BenchForm = {
   warmupRequestCount: String(SEED_PRESET.warmupRequestCount),
   streaming: true,
   slos: '',
+  clientCpus: '',
+  serverTokenCount: false,
 };
 
 export type FormErrors = Partial<Record<keyof BenchForm, string>>;
@@ -100,8 +107,19 @@ export function buildBenchParams(f: BenchForm): { params: SweepParams; points: n
       else workload = { ...workload, slos: f.slos.trim() };
     }
   }
+  let clientCpus: string | undefined;
+  if (f.clientCpus.trim()) {
+    try {
+      clientCpus = formatCpuList(parseCpuList(f.clientCpus));
+    } catch (err) {
+      const m = (err as Error).message;
+      errors.clientCpus = `${m[0]!.toUpperCase()}${m.slice(1)}.`;
+    }
+  }
+  // genai-perf has no server-count option: sending it would only earn a note in the record.
+  if (f.serverTokenCount && f.tool !== 'genai-perf') workload = { ...workload, outputTokenCount: 'server' };
   if (Object.keys(errors).length) return { errors };
-  const base = { deployment: f.deployment, tool: f.tool, workload, ...(f.name.trim() ? { name: f.name.trim() } : {}) };
+  const base = { deployment: f.deployment, tool: f.tool, workload, ...(clientCpus ? { clientCpus } : {}), ...(f.name.trim() ? { name: f.name.trim() } : {}) };
   const params: SweepParams = f.loadKind === 'rate' && f.preset === 'custom' ? { ...base, requestRates: load } : { ...base, concurrencies: load };
   return { params, points: load.length };
 }

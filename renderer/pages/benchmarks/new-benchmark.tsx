@@ -264,6 +264,27 @@ export function NewBenchmark() {
             ))}
           </fieldset>
 
+          <Field
+            id="clientCpus"
+            label="Client CPUs (optional)"
+            value={form.clientCpus}
+            onChange={(v) => set('clientCpus', v)}
+            error={errors.clientCpus}
+            help="Keep the benchmark client on these CPUs of the router host (e.g. 0 or 0-3), away from the cores a CPU engine computes on. Empty: anywhere."
+            width={360}
+          />
+          <label className="radio-line" data-testid="bench-server-token-count" data-disabled={form.tool === 'genai-perf' ? 'true' : 'false'}>
+            <input
+              type="checkbox"
+              checked={form.serverTokenCount && form.tool !== 'genai-perf'}
+              onChange={(e) => set('serverTokenCount', e.target.checked)}
+              disabled={form.tool === 'genai-perf'}
+              data-testid="bench-serverTokenCount"
+            />
+            <span>Count output tokens with the server's usage</span>
+            <span className="muted small">Built-in and AIPerf; genai-perf always re-tokenizes.</span>
+          </label>
+
           <fieldset className="fieldset" data-testid="bench-presets">
             <legend className="field-label">Workload</legend>
             <label className="radio-line" data-testid="bench-preset-seed">
