@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CpuList } from './cpu-list';
 
 /**
  * The supervisor's RPC surface (deploy.* and logs.*), spread into AgentMethods /
@@ -42,6 +43,8 @@ export const LaunchProcess = z.object({
   env: z.record(z.string(), z.string()).default({}),
   /** Defaults to the deployment's directory. */
   cwd: z.string().optional(),
+  /** CPUs the process and its children may run on (Linux list); started under `taskset -c`. */
+  cpus: CpuList.optional(),
   port: z.int().min(1).max(65535),
   readiness: z.object({
     /** Probed from this host; ready when it answers HTTP 200. */

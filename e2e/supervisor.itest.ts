@@ -283,6 +283,22 @@ describe('supervisor (deploy.* and logs.* in the agent daemon)', () => {
     expect(onDisk.state).toBe('stopped');
   }, 60_000);
 
+  it('starts a process with cpus under taskset: every thread of it runs only on those CPUs, with the same pid and process group', async () => {
+    const agent = await connect(newHome());
+    const cpu = fs.readFileSync('/proc/self/status', 'utf8').match(/^Cpus_allowed_list:\s*(\d+)/m)![1]!;
+    const pinned = await fixtureProcess('decode-0', {}, { role: 'decode', cpus: cpu });
+    expect((await agent.client.call('deploy.apply', deployment('dep-cpus', [pinned], { wait: true }))).state).toBe('ready');
+    const [p] = (await statusOf(agent, 'dep-cpus')).processes;
+    expect(p!.pgid).toBe(p!.pid);
+    expect(fs.readFileSync(`/proc/${p!.pid}/cmdline`, 'utf8').split('\0')[0]).toBe(process.execPath);
+    // Every thread node started after taskset exec'd it (V8's and libuv's among them).
+    const tasks = fs.readdirSync(`/proc/${p!.pid}/task`);
+    const sets = tasks.map((tid) => fs.readFileSync(`/proc/${p!.pid}/task/${tid}/status`, 'utf8').match(/^Cpus_allowed_list:\s*(\S+)/m)![1]);
+    expect(sets.length).toBeGreaterThan(1);
+    expect(new Set(sets)).toEqual(new Set([cpu]));
+    await agent.client.call('deploy.teardown', { deploymentId: 'dep-cpus', graceS: 5 });
+  }, 60_000);
+
   it('fails a start whose readiness probe never answers 200, with the URL, the timeout and the last log lines, and does not start its dependents', async () => {
     const agent = await connect(newHome());
     const stuck = await fixtureProcess('decode-0', { NEVER_READY: '1' }, { role: 'decode' });

@@ -295,15 +295,17 @@ export class Supervisor {
     }
   }
 
-  private resolveArgv(argv: string[]): string[] {
-    return argv[0] === AGENT_ARGV0 ? [...this.opts.agentCommand, ...argv.slice(1)] : argv;
+  private resolveArgv(launch: LaunchProcess): string[] {
+    const argv = launch.argv[0] === AGENT_ARGV0 ? [...this.opts.agentCommand, ...launch.argv.slice(1)] : launch.argv;
+    // taskset sets the CPU set and execs the program: same pid, same process group, children inherit it.
+    return launch.cpus !== undefined ? ['taskset', '-c', launch.cpus, ...argv] : argv;
   }
 
   private spawnAttempt(d: DeploymentRuntime, p: ProcRuntime): void {
     const attempt = ++p.attempt;
     p.expectingExit = false;
     const launch = p.launch;
-    const [cmd, ...args] = this.resolveArgv(launch.argv) as [string, ...string[]];
+    const [cmd, ...args] = this.resolveArgv(launch) as [string, ...string[]];
     const cwd = launch.cwd ?? d.dir;
     const file = p.status.logFile;
     const base = { ...p.status, pid: null, pgid: null, startTime: null, exitCode: null, signal: null, exitedAt: null, exitKnown: true, adopted: false, lastLogLines: [] };
@@ -325,7 +327,11 @@ export class Supervisor {
     }
     child.once('error', (err) => {
       if (p.attempt !== attempt || child.pid !== undefined) return;
-      void this.failStart(d, p, `could not start "${cmd}": ${err.message}. Check that it is installed and on the agent's PATH, or give an absolute path.`, base);
+      const why =
+        launch.cpus !== undefined && cmd === 'taskset'
+          ? `could not pin it to CPUs ${launch.cpus}: taskset is not on the agent's PATH (${err.message}). Install util-linux on the host, or remove \`cpus\` from the spec.`
+          : `could not start "${cmd}": ${err.message}. Check that it is installed and on the agent's PATH, or give an absolute path.`;
+      void this.failStart(d, p, why, base);
     });
     if (child.pid === undefined) return; // the 'error' event follows
     const pid = child.pid;

@@ -25,6 +25,10 @@ describe('plan formatting', () => {
     ]);
   });
 
+  it('shows a pinned process behind taskset -c, after its environment', () => {
+    expect(formatCommand({ A: '1' }, ['vllm', 'serve', 'm', '--port', '8100'], '1,3')).toEqual(['A=1 \\', 'taskset -c 1,3 \\', 'vllm serve m \\', '  --port 8100']);
+  });
+
   it('prints problems as file:line:col, severity, code, spec path and message', () => {
     expect(formatProblems([{ code: 'gpu-busy', severity: 'error', message: 'GPU 1 is used.', path: ['workers', 1, 'gpus'], line: 12, column: 5 }], 'spec.yaml')).toBe(
       'spec.yaml:12:5: error [gpu-busy] (workers[1].gpus) GPU 1 is used.',

@@ -25,6 +25,7 @@ export function formatProcess(p: PlannedProcess): string[] {
   if (p.gpuIds.length) facts.push(`GPU${p.gpuIds.length > 1 ? 's' : ''} ${p.gpuIds.join(',')}`);
   else if (p.cpuOnly) facts.push('CPU (no GPU on host)');
   if (p.tp > 1) facts.push(`TP ${p.tp}`);
+  if (p.cpus !== undefined) facts.push(`CPUs ${p.cpus}`);
   facts.push(`listens ${p.bindHost}:${p.port}`);
   if (p.sideChannel) {
     const r = p.sideChannel.reservedPorts;
@@ -32,16 +33,17 @@ export function formatProcess(p: PlannedProcess): string[] {
   }
   const lines = [`${p.name}  [${facts.join(' · ')}]`];
   if (p.cwd) lines.push(`  cd ${displayQuote(p.cwd)}`);
-  lines.push(...formatCommand(p.env, p.argv).map((l) => '  ' + l));
+  lines.push(...formatCommand(p.env, p.argv, p.cpus).map((l) => '  ' + l));
   const after = p.dependsOn.length ? `starts after ${p.dependsOn.join(', ')} ${p.dependsOn.length === 1 ? 'is' : 'are'} ready; ` : '';
   lines.push(`  ${after}ready when GET ${p.readiness.url} answers 200 (timeout ${p.readiness.timeoutS} s)`);
   if (p.restart.policy !== 'off') lines.push(`  restart ${p.restart.policy}, at most ${p.restart.maxRestarts} times, ${p.restart.backoffS} s apart`);
   return lines;
 }
 
-/** `VAR=value … argv` over several lines, one flag (with its value) per line. */
-export function formatCommand(env: Record<string, string>, argv: readonly string[]): string[] {
+/** `VAR=value … argv` over several lines, one flag (with its value) per line; `taskset -c CPUS` first when pinned. */
+export function formatCommand(env: Record<string, string>, argv: readonly string[], cpus?: string): string[] {
   const lines = Object.entries(env).map(([k, v]) => `${k}=${displayQuote(v)}`);
+  if (cpus !== undefined) lines.push(`taskset -c ${displayQuote(cpus)}`);
   let current = '';
   const cmd: string[] = [];
   argv.forEach((word, i) => {

@@ -28,6 +28,8 @@ export const PlannedProcess = z.object({
   /** Added to the agent's environment for this process only. */
   env: z.record(z.string(), z.string()),
   cwd: z.string().optional(),
+  /** CPUs the process (and its children) may run on: the agent starts it under `taskset -c`. */
+  cpus: z.string().optional(),
   /** HTTP listen address and port. */
   bindHost: z.string(),
   port: z.int(),

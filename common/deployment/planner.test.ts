@@ -348,6 +348,31 @@ describe('planner: hosts without a GPU (vLLM CPU build)', () => {
     expect(p.gpusByHost).toEqual({});
   });
 
+  it('pins a group and the router to their CPUs with taskset, and binds a single-rank CPU engine\'s OpenMP threads to the same CPUs unless ompThreadsBind says otherwise', () => {
+    const spec = disagg({ workers: [{ role: 'prefill', cpus: '1' }, { role: 'decode', cpus: '2,3' }], router: { cpus: '0' } });
+    const p = okPlan(spec, cpuHost);
+    expect([proc(p, 'prefill-0').cpus, proc(p, 'decode-0').cpus, proc(p, 'router').cpus]).toEqual(['1', '2-3', '0']);
+    expect(proc(p, 'prefill-0').env['VLLM_CPU_OMP_THREADS_BIND']).toBe('1');
+    expect(proc(p, 'decode-0').env['VLLM_CPU_OMP_THREADS_BIND']).toBe('2-3');
+    const explicit = okPlan({ ...spec, vllm: { cpu: { ompThreadsBind: 'nobind' } } }, cpuHost);
+    expect(proc(explicit, 'prefill-0').env['VLLM_CPU_OMP_THREADS_BIND']).toBe('nobind');
+    // On a GPU host the CPU set only pins the process.
+    const gpu = okPlan(disagg({ workers: [{ role: 'prefill', gpus: [0], cpus: '0-7' }, { role: 'decode', gpus: [1] }] }));
+    expect(proc(gpu, 'prefill-0').cpus).toBe('0-7');
+    expect(proc(gpu, 'prefill-0').env['VLLM_CPU_OMP_THREADS_BIND']).toBeUndefined();
+    expect(proc(gpu, 'decode-0').cpus).toBeUndefined();
+  });
+
+  it('refuses CPUs the host does not have, and malformed CPU lists', () => {
+    const e = onlyError(disagg({ workers: [{ role: 'prefill', cpus: '60-70' }, { role: 'decode' }] }), cpuHost);
+    expect(e.code).toBe('cpus-unavailable');
+    expect(e.path).toEqual(['workers', 0, 'cpus']);
+    expect(e.message).toContain('CPUs 64-70 do not exist on "this-computer", which has 64');
+    expect(onlyError(disagg({ workers: [{ role: 'prefill' }, { role: 'decode' }], router: { cpus: '64' } }), cpuHost).path).toEqual(['router', 'cpus']);
+    const bad = DeploymentSpec.safeParse(disagg({ workers: [{ role: 'prefill', cpus: '3-1' }, { role: 'decode' }] }));
+    expect(bad.error?.issues[0]).toMatchObject({ path: ['workers', 0, 'cpus'], message: expect.stringContaining('backwards') });
+  });
+
   it('leaves the CPU settings out on GPU hosts', () => {
     const p = okPlan(disagg({ vllm: { gpuMemoryUtilization: 0.5 } }));
     const pre = proc(p, 'prefill-0');

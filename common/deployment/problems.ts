@@ -35,6 +35,7 @@ export const PROBLEM_CODES = [
   'python-env-unknown',
   'env-reserved',
   'nixl-telemetry-disabled',
+  'cpus-unavailable',
   'extra-arg-reserved',
   'router-mode-option',
 ] as const;

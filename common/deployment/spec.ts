@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CpuList } from '../cpu-list';
 
 /**
  * The deployment spec (`apiVersion: handoff/v1`), written by people in YAML or JSON and by the
@@ -77,6 +78,12 @@ export const WorkerGroupSpec = z.strictObject({
   port: Port.optional(),
   /** Python interpreter (or virtual environment directory) on the host that runs vLLM. */
   python: z.string().min(1).optional(),
+  /**
+   * CPUs of the host the group's processes run on (`0-15`, `0,2,4`), through `taskset -c`: e.g. the
+   * cores next to the group's GPUs, or a CPU engine's own cores away from the router and the
+   * benchmark client. Every instance of the group shares the list. Omit to run anywhere.
+   */
+  cpus: CpuList.optional(),
   vllm: VllmGroupOptions.optional(),
   env: EnvMap.optional(),
 });
@@ -100,6 +107,8 @@ export const RouterSpec = z.strictObject({
     .prefault({}),
   /** Where the router writes its per-request trace (JSONL). Default: `router-traces.jsonl` in the deployment directory. */
   traceFile: z.string().min(1).optional(),
+  /** CPUs of its host the router runs on (`taskset -c` list). Omit to run anywhere. */
+  cpus: CpuList.optional(),
 });
 export type RouterSpec = z.infer<typeof RouterSpec>;
 

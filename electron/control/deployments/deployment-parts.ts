@@ -49,6 +49,7 @@ export function launchesFor(plan: DeploymentPlan, part: DeploymentPart): LaunchP
       argv: p.argv,
       env: p.env,
       ...(p.cwd !== undefined ? { cwd: p.cwd } : {}),
+      ...(p.cpus !== undefined ? { cpus: p.cpus } : {}),
       port: p.port,
       readiness: { url: p.readiness.url, timeoutS: p.readiness.timeoutS },
       metricsUrl: p.metricsUrl,

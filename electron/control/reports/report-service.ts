@@ -427,7 +427,7 @@ function processesOf(run: RunJson, deployments: readonly DeploymentRecord[]): { 
   const d = candidates[0];
   if (!d) return { processes: null, note: `The commands are not shown: the record of deployment "${run.deployment.name}" as it was applied is no longer on this computer. The spec above is what was applied.` };
   return {
-    processes: d.plan.processes.map((p) => ({ name: p.name, role: p.role, host: p.host, gpuIds: p.gpuIds, tp: p.tp, command: [...(p.cwd ? [`cd ${displayQuote(p.cwd)}`] : []), ...formatCommand(p.env, p.argv)] })),
+    processes: d.plan.processes.map((p) => ({ name: p.name, role: p.role, host: p.host, gpuIds: p.gpuIds, tp: p.tp, command: [...(p.cwd ? [`cd ${displayQuote(p.cwd)}`] : []), ...formatCommand(p.env, p.argv, p.cpus)] })),
     note: null,
   };
 }
