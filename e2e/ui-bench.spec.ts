@@ -67,6 +67,7 @@ interface RunDetail {
   summary: { id: string; status: string; simulated: boolean; imported: boolean; headline: { outputTokensPerSPerGpu: number | null } | null };
   metrics: { scalars: Record<string, number>; distributions: Record<string, Record<string, number>> } | null;
   import: { disagreements: unknown[]; comparedCount: number } | null;
+  run?: { tool: { cpus?: string } } | null;
 }
 
 let disaggRun = '';
@@ -314,9 +315,12 @@ test('runs a custom concurrency sweep and draws throughput against concurrency a
   await page.getByTestId('bench-requestCount').fill('8');
   await page.getByTestId('bench-warmupRequestCount').fill('0');
   await page.getByTestId('bench-slos').fill('time_to_first_token:60');
+  await page.getByTestId('bench-clientCpus').fill('3-1');
   await page.getByTestId('bench-start').click();
   await expect(page.getByTestId('bench-load-error')).toContainText('"x" is not a concurrency');
+  await expect(page.getByTestId('bench-clientCpus-error')).toHaveText('The range 3-1 runs backwards.');
   await page.getByTestId('bench-load').fill('1, 2, 4');
+  await page.getByTestId('bench-clientCpus').fill('0');
   await page.getByTestId('bench-start').click();
   await expect(page.getByTestId('task-progress')).toHaveAttribute('data-state', 'succeeded', { timeout: 180_000 });
   await page.getByTestId('bench-open-sweep').click();
@@ -337,6 +341,8 @@ test('runs a custom concurrency sweep and draws throughput against concurrency a
   // The same sweep on the aggregated deployment, then the two sweeps compared point by point.
   const agg = list.find((d) => d.name === 'bench-agg')!;
   const pd = (await apiCall<Array<{ id: string; group: string | null; deployment: { name: string } | null }>>(ui, 'runs.list')).find((r) => r.group && r.deployment?.name === 'bench-pd')!;
+  // The Client CPUs field reached the agent: the built-in generator ran pinned and the record says where.
+  expect((await apiCall<RunDetail>(ui, 'runs.get', { id: pd.id })).run?.tool.cpus).toBe('0');
   const other = await apiCall<{ group: string; task: { id: string } }>(ui, 'runs.sweep', {
     deployment: agg.id,
     workload: { islMean: 256, islStddev: 0, oslMean: 16, oslStddev: 0, exactOutput: true, requestCount: 8, warmupRequestCount: 0, streaming: true, endpointType: 'chat', slos: 'time_to_first_token:60' },
