@@ -158,6 +158,9 @@ describe('bench.* on the agent daemon', () => {
     await fails('bench.start', { runId: 'bad-5', endpoint: mocker.url, workload: { model: MODEL, arrival: 'poisson' } }, /only applies with a request rate/);
     await fails('bench.start', { runId: 'bad-6', endpoint: mocker.url, workload: { model: MODEL, slos: 'ttft:abc' } }, /is not an SLO/);
     await fails('bench.start', { runId: 'bad-7', endpoint: mocker.url, tool: 'locust', workload: { model: MODEL } }, /tool/);
+    await fails('bench.start', { runId: 'bad-8', endpoint: mocker.url, clientCpus: '3-1', workload: { model: MODEL } }, /clientCpus.*runs backwards/);
+    await fails('bench.start', { runId: 'bad-9', endpoint: mocker.url, clientCpus: '4000', workload: { model: MODEL } }, /Client CPUs 4000 are not available to the agent on this host, which may use CPUs \d/);
+    await fails('bench.status', { runId: 'bad-9' }, /no run "bad-9"/);
     await fails('bench.start', { runId: 'drop-1', endpoint: mocker.url, workload: { model: MODEL } }, /already exists/);
     await fails('bench.status', { runId: 'never-ran' }, /no run "never-ran"/);
     await fails('bench.fetch', { runId: 'drop-1', path: '../../agent.pid' }, /has no file/);
