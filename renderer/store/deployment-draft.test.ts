@@ -87,6 +87,21 @@ describe('wizard draft', () => {
     expect(spec.vllm).toEqual({ enforceEager: true });
   });
 
+  it('pins every worker group and the router to the CPUs typed, in their shortest form, and names a malformed list', () => {
+    const base = initialDraft([localHost]);
+    const d: WizardDraft = { ...base, mode: 'disaggregated', workerCpus: '3,1-2', routerCpus: ' 0 ' };
+    const { spec, problems } = parse(d);
+    expect(problems).toEqual([]);
+    expect(spec.workers.map((w) => w.cpus)).toEqual(['1-3', '1-3']);
+    expect(spec.router.cpus).toBe('0');
+    const bad = draftToSpec({ ...base, workerCpus: '5-2', routerCpus: 'x' });
+    expect(bad.problems).toEqual([
+      { field: 'workerCpus', message: 'Worker CPUs: the range 5-2 runs backwards.' },
+      { field: 'routerCpus', message: 'Router CPUs: "x" is not a CPU number or range (write e.g. 0-3,8).' },
+    ]);
+    expect(bad.spec.workers[0]!.cpus).toBeUndefined();
+  });
+
   it('deploys the user\'s own YAML verbatim instead of the form when there is one', () => {
     const d = { ...initialDraft([localHost]), yaml: 'apiVersion: handoff/v1\nname: x\n' };
     expect(draftSpecText(d)).toEqual({ text: d.yaml, problems: [], fromYaml: true });

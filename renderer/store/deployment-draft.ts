@@ -1,5 +1,6 @@
 import YAML from 'yaml';
 import { SPEC_API_VERSION, type DeploymentSpecInput, type WorkerGroupSpec } from '../../common/deployment/spec';
+import { formatCpuList, parseCpuList } from '../../common/cpu-list';
 import { LOCAL_HOST_NAME, type HostStatus } from '../../common/host';
 
 /**
@@ -38,6 +39,10 @@ export interface WizardDraft {
   groups: Record<Mode, GroupDraft[]>;
   routerHost: string;
   routerPort: string;
+  /** CPU list (`taskset -c`) for every worker group; '' = anywhere. */
+  workerCpus: string;
+  /** CPU list for the router; '' = anywhere. */
+  routerCpus: string;
   enforceEager: boolean;
   blockSize: string;
   maxModelLen: string;
@@ -102,6 +107,8 @@ export function initialDraft(hosts: readonly HostStatus[]): WizardDraft {
     groups: defaultGroups(host, withGpus),
     routerHost: '',
     routerPort: '8181',
+    workerCpus: '',
+    routerCpus: '',
     enforceEager: true,
     blockSize: '',
     maxModelLen: '',
@@ -120,6 +127,18 @@ export function initialDraft(hosts: readonly HostStatus[]): WizardDraft {
 export interface FieldProblem {
   field: keyof WizardDraft | `groups.${number}.port`;
   message: string;
+}
+
+/** A CPU list field in the shortest form, or undefined when empty or malformed (then a problem says why). */
+function cpusField(text: string, field: FieldProblem['field'], label: string, problems: FieldProblem[]): string | undefined {
+  const t = text.trim();
+  if (t === '') return undefined;
+  try {
+    return formatCpuList(parseCpuList(t));
+  } catch (err) {
+    problems.push({ field, message: `${label}: ${(err as Error).message}.` });
+    return undefined;
+  }
 }
 
 function intField(text: string, field: FieldProblem['field'], label: string, min: number, max: number, problems: FieldProblem[]): number | undefined {
@@ -151,6 +170,7 @@ function parseEnv(text: string, problems: FieldProblem[]): Record<string, string
 /** The groups of the chosen mode as spec worker groups. */
 function groupSpecs(draft: WizardDraft, problems: FieldProblem[]): WorkerGroupSpec[] {
   const counts = new Map<GroupRole, number>();
+  const cpus = cpusField(draft.workerCpus, 'workerCpus', 'Worker CPUs', problems);
   return draft.groups[draft.mode].map((g, i) => {
     const n = (counts.get(g.role) ?? 0) + 1;
     counts.set(g.role, n);
@@ -162,6 +182,7 @@ function groupSpecs(draft: WizardDraft, problems: FieldProblem[]): WorkerGroupSp
     if (g.gpus.length > 0) out.gpus = [...g.gpus].sort((a, b) => a - b);
     const port = intField(g.port, `groups.${i}.port`, `The port of group ${i + 1}`, 1, 65535, problems);
     if (port !== undefined) out.port = port;
+    if (cpus !== undefined) out.cpus = cpus;
     return out;
   });
 }
@@ -182,6 +203,8 @@ export function draftToSpec(draft: WizardDraft): { spec: DeploymentSpecInput; pr
   if (draft.routerHost) router.host = draft.routerHost;
   const port = intField(draft.routerPort, 'routerPort', 'The router port', 1, 65535, problems);
   if (port !== undefined) router.port = port;
+  const routerCpus = cpusField(draft.routerCpus, 'routerCpus', 'Router CPUs', problems);
+  if (routerCpus !== undefined) router.cpus = routerCpus;
   if (disagg) {
     const minTokens = intField(draft.remotePrefillMinTokens, 'remotePrefillMinTokens', 'The remote-prefill threshold', 0, 10_000_000, problems);
     const queue = intField(draft.prefillQueueLimit, 'prefillQueueLimit', 'The prefill queue limit', 0, 1_000_000, problems);

@@ -5,7 +5,7 @@ import { TextAreaField, TextField } from './fields';
 export function StepOptions({ draft, problems }: { draft: WizardDraft; problems: readonly FieldProblem[] }) {
   const setDraft = useApp((s) => s.setDraft);
   const err = (field: FieldProblem['field']) => problems.find((p) => p.field === field)?.message;
-  const text = (field: 'blockSize' | 'maxModelLen' | 'gpuMemoryUtilization' | 'routerPort' | 'remotePrefillMinTokens' | 'prefillQueueLimit' | 'sideChannelBasePort') => ({
+  const text = (field: 'blockSize' | 'maxModelLen' | 'gpuMemoryUtilization' | 'routerPort' | 'remotePrefillMinTokens' | 'prefillQueueLimit' | 'sideChannelBasePort' | 'workerCpus' | 'routerCpus') => ({
     value: draft[field],
     onChange: (v: string) => setDraft((d) => ({ ...d, [field]: v })),
     error: err(field),
@@ -52,11 +52,19 @@ export function StepOptions({ draft, problems }: { draft: WizardDraft; problems:
           help="KEY=VALUE per line, added to every process."
           error={err('env')}
         />
+        <TextField
+          label="Worker CPUs"
+          {...text('workerCpus')}
+          testId="wizard-worker-cpus"
+          placeholder="anywhere"
+          help="Pin every worker to these host CPUs (taskset list, e.g. 1-15). On a host without a GPU vLLM computes there; keep the benchmark client on the others."
+        />
       </section>
       <section className="card form">
         <h2 className="card-title">Router</h2>
         <div className="field-row">
           <TextField label="Port" {...text('routerPort')} testId="wizard-router-port" placeholder="8181" inputMode="numeric" help="The endpoint's port on the router's host." />
+          <TextField label="Router CPUs" {...text('routerCpus')} testId="wizard-router-cpus" placeholder="anywhere" help="Pin the router to these CPUs of its host (e.g. 0)." />
           {disagg ? (
             <>
               <TextField
