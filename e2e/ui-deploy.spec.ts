@@ -104,6 +104,10 @@ test.describe('deployment wizard on this computer', () => {
     await page.getByTestId('wizard-side-channel-port').fill(String(base + 3));
     await page.getByTestId('wizard-remote-prefill-min-tokens').fill('0');
     await page.getByTestId('wizard-env').fill('HANDOFF_UI_TEST=1');
+    await page.getByTestId('wizard-router-cpus').fill('1-0');
+    await expect(page.getByTestId('wizard-router-cpus-error')).toContainText('the range 1-0 runs backwards');
+    await page.getByTestId('wizard-router-cpus').fill('0');
+    await expect(page.getByTestId('wizard-router-cpus-error')).toHaveCount(0);
     await fullShot(page, 'deploy-wizard-3-options');
     await page.getByTestId('wizard-next').click();
 
@@ -116,6 +120,10 @@ test.describe('deployment wizard on this computer', () => {
     await expect(planText).toContainText('CUDA_VISIBLE_DEVICES=1,2');
     await expect(planText).toContainText('--tensor-parallel-size 2');
     await expect(planText).toContainText('HANDOFF_UI_TEST=1');
+    // The router pinned to CPU 0: the plan shows it and the command it runs under.
+    await expect(page.getByTestId('review-process-router').locator('td').nth(4)).toHaveText('0');
+    await expect(page.getByTestId('review-process-decode-0').locator('td').nth(4)).toHaveText('any');
+    await expect(planText).toContainText('taskset -c 0');
     await expect(page.getByTestId('review-process-decode-0')).toContainText(`127.0.0.1:${base + 1}`);
     await expect(page.getByTestId('review-spec')).toContainText('engine: mocker');
     await expect(page.getByTestId('wizard-deploy')).toBeEnabled();

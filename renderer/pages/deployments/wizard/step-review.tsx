@@ -50,6 +50,7 @@ function PlanProcesses({ outcome }: { outcome: PlanOutcome }) {
           <th>Role</th>
           <th>Host</th>
           <th>GPUs</th>
+          <th>CPUs</th>
           <th>Listens</th>
           <th>Starts after</th>
         </tr>
@@ -61,6 +62,9 @@ function PlanProcesses({ outcome }: { outcome: PlanOutcome }) {
             <td>{p.role}</td>
             <td>{p.host}</td>
             <td className="mono">{p.gpuIds.length ? p.gpuIds.join(',') : '—'}</td>
+            <td className="mono" title={p.cpus !== undefined ? `started under taskset -c ${p.cpus}` : 'any CPU'}>
+              {p.cpus ?? 'any'}
+            </td>
             <td className="mono">
               {p.bindHost}:{p.port}
             </td>
