@@ -37,14 +37,21 @@ export function formatCpuList(cpus: readonly number[]): string {
   return parts.join(',');
 }
 
+/** A typed list in its shortest form, or the reason it is not one (for form fields and flags). */
+export function normalizeCpuList(text: string): { ok: true; cpus: string } | { ok: false; reason: string } {
+  try {
+    return { ok: true, cpus: formatCpuList(parseCpuList(text)) };
+  } catch (err) {
+    return { ok: false, reason: (err as Error).message };
+  }
+}
+
 export const CpuList = z
   .string()
   .max(1000)
-  .superRefine((v, ctx) => {
-    try {
-      parseCpuList(v);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    }
-  })
-  .transform((v) => formatCpuList(parseCpuList(v)));
+  .transform((v, ctx) => {
+    const r = normalizeCpuList(v);
+    if (r.ok) return r.cpus;
+    ctx.addIssue({ code: 'custom', message: r.reason });
+    return z.NEVER;
+  });

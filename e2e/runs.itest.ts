@@ -328,6 +328,7 @@ describe('benchmarks of mocker deployments on this computer', () => {
       [['--concurrency', '1,2', '--rate', '1,2'], /Sweep over --concurrency or over --rate, not both/],
       [['--tool', 'locust'], /--tool must be builtin, genai-perf or aiperf/],
       [['--preset', 'fast'], /Unknown preset "fast"/],
+      [['--client-cpus', '3-1'], /--client-cpus: the range 3-1 runs backwards/],
     ] as const) {
       const bad = await runCli(['bench', disId, ...args], env);
       expect(bad.code, `${args.join(' ')}: ${bad.stderr}`).toBe(2);

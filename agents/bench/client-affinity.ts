@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { UserFacingError } from '../../common/errors';
-import { formatCpuList, parseCpuList } from '../../common/cpu-list';
+import { formatCpuList, normalizeCpuList, parseCpuList } from '../../common/cpu-list';
 import { runTool } from '../host/run-tool';
 import { which } from '../host/python-envs';
 
@@ -30,12 +30,9 @@ async function taskset(): Promise<string> {
 
 /** The list in taskset's form, after checking that this host lets the agent use every CPU in it. */
 export function checkClientCpus(list: string): string {
-  let wanted: number[];
-  try {
-    wanted = parseCpuList(list);
-  } catch (err) {
-    throw new UserFacingError('client-cpus-invalid', `Client CPUs "${list}": ${(err as Error).message}.`);
-  }
+  const r = normalizeCpuList(list);
+  if (!r.ok) throw new UserFacingError('client-cpus-invalid', `Client CPUs "${list}": ${r.reason}.`);
+  const wanted = parseCpuList(r.cpus);
   const allowed = new Set(allowedCpus());
   const missing = wanted.filter((c) => !allowed.has(c));
   if (missing.length) {

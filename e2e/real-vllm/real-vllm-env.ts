@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { formatCpuList, parseCpuList } from '../../common/cpu-list';
+import { formatCpuList } from '../../common/cpu-list';
+import { allowedCpus } from '../../agents/bench/client-affinity';
 import type { KvBlockShape } from '../../common/metrics/kv-transfer';
 import { REPO_ROOT, toyProxyPath } from '../mocker-harness';
 
@@ -169,8 +170,7 @@ export function makeSharedToolsEnv(dir: string, owner: Owner): string {
  * single CPU.
  */
 export function serverClientCpus(): { server: string; client: string } | null {
-  const m = /^Cpus_allowed_list:\s*(\S+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
-  const cpus = m ? parseCpuList(m[1]!) : [];
+  const cpus = allowedCpus();
   if (cpus.length < 2) return null;
   return { client: String(cpus[0]), server: formatCpuList(cpus.slice(1)) };
 }

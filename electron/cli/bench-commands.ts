@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { BenchTool } from '../../common/bench-rpc';
 import { describeWorkload, formatPct, type Comparison, type MetricDelta, type RunComparison } from '../../common/compare';
 import { UserFacingError } from '../../common/errors';
-import { parseCpuList } from '../../common/cpu-list';
+import { normalizeCpuList } from '../../common/cpu-list';
 import { DISTRIBUTION_METRICS, SCALAR_METRICS, type DistributionMetricKey, type ScalarMetricKey } from '../../common/metrics/metric-keys';
 import { BenchTaskResult, type ImportReport, type RunDetail, type RunSummary, type StartWorkload } from '../../common/run-view';
 import type { Task } from '../../common/task';
@@ -85,14 +85,9 @@ export function registerBenchCommands(program: Command): void {
         ...(opts.goodput !== undefined ? { slos: opts.goodput } : {}),
         ...(opts.serverTokenCount ? { outputTokenCount: 'server' as const } : {}),
       };
-      if (opts.clientCpus !== undefined) {
-        try {
-          parseCpuList(opts.clientCpus);
-        } catch (err) {
-          throw new UserFacingError('usage', `--client-cpus: ${(err as Error).message}.`);
-        }
-      }
-      const base = { deployment, workload, tool: tool.data, ...(opts.toolArg ? { toolArgs: opts.toolArg } : {}), ...(opts.clientCpus !== undefined ? { clientCpus: opts.clientCpus } : {}), ...(opts.name ? { name: opts.name } : {}) };
+      const cpus = opts.clientCpus === undefined ? undefined : normalizeCpuList(opts.clientCpus);
+      if (cpus && !cpus.ok) throw new UserFacingError('usage', `--client-cpus: ${cpus.reason}.`);
+      const base = { deployment, workload, tool: tool.data, ...(opts.toolArg ? { toolArgs: opts.toolArg } : {}), ...(cpus?.ok ? { clientCpus: cpus.cpus } : {}), ...(opts.name ? { name: opts.name } : {}) };
       await withController(async (c) => {
         const started =
           (opts.concurrency?.length ?? 0) > 1

@@ -1,6 +1,6 @@
 import YAML from 'yaml';
 import { SPEC_API_VERSION, type DeploymentSpecInput, type WorkerGroupSpec } from '../../common/deployment/spec';
-import { formatCpuList, parseCpuList } from '../../common/cpu-list';
+import { normalizeCpuList } from '../../common/cpu-list';
 import { LOCAL_HOST_NAME, type HostStatus } from '../../common/host';
 
 /**
@@ -131,14 +131,11 @@ export interface FieldProblem {
 
 /** A CPU list field in the shortest form, or undefined when empty or malformed (then a problem says why). */
 function cpusField(text: string, field: FieldProblem['field'], label: string, problems: FieldProblem[]): string | undefined {
-  const t = text.trim();
-  if (t === '') return undefined;
-  try {
-    return formatCpuList(parseCpuList(t));
-  } catch (err) {
-    problems.push({ field, message: `${label}: ${(err as Error).message}.` });
-    return undefined;
-  }
+  if (text.trim() === '') return undefined;
+  const r = normalizeCpuList(text);
+  if (r.ok) return r.cpus;
+  problems.push({ field, message: `${label}: ${r.reason}.` });
+  return undefined;
 }
 
 function intField(text: string, field: FieldProblem['field'], label: string, min: number, max: number, problems: FieldProblem[]): number | undefined {

@@ -1,5 +1,5 @@
 import { SEED_PRESET, type BenchTool } from '../../../common/bench-rpc';
-import { formatCpuList, parseCpuList } from '../../../common/cpu-list';
+import { normalizeCpuList } from '../../../common/cpu-list';
 import type { HostStatus } from '../../../common/host';
 import type { StartWorkload, SweepParams } from '../../../common/run-view';
 
@@ -109,12 +109,9 @@ export function buildBenchParams(f: BenchForm): { params: SweepParams; points: n
   }
   let clientCpus: string | undefined;
   if (f.clientCpus.trim()) {
-    try {
-      clientCpus = formatCpuList(parseCpuList(f.clientCpus));
-    } catch (err) {
-      const m = (err as Error).message;
-      errors.clientCpus = `${m[0]!.toUpperCase()}${m.slice(1)}.`;
-    }
+    const r = normalizeCpuList(f.clientCpus);
+    if (r.ok) clientCpus = r.cpus;
+    else errors.clientCpus = `${r.reason[0]!.toUpperCase()}${r.reason.slice(1)}.`;
   }
   // genai-perf has no server-count option: sending it would only earn a note in the record.
   if (f.serverTokenCount && f.tool !== 'genai-perf') workload = { ...workload, outputTokenCount: 'server' };
