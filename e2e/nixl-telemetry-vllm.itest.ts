@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LOCAL_HOST_NAME } from '../common/host';
 import { NixlTransferRecord } from '../common/kv/nixl-transfer';
 import { nixlCountersFromValues } from '../common/metrics/kv-transfer';
 import { MetricSample } from '../common/run-record';
 import { BenchTaskResult, RunDetail, StartRunResult } from '../common/run-view';
-import { closeFixtureWithDeployments, startControllerFixture, type ControllerFixture } from './harness/controller-fixture';
+import { useControllerFixture } from './harness/controller-fixture-hooks';
 import { freePortRun } from './harness/deploy-specs';
 import { realVllmSkipReason, TINY_MODEL, VLLM_PYTHON } from './real-vllm/real-vllm-env';
 import { disaggregatedSpec } from './real-vllm/real-vllm-specs';
@@ -24,26 +24,17 @@ const skip = realVllmSkipReason();
 if (skip) console.log(`skipping the real vLLM NIXL telemetry test: ${skip}`);
 
 describe.skipIf(skip !== null)('NIXL telemetry of a real vLLM P/D deployment', () => {
-  let fx: ControllerFixture;
-  const call = async <T>(method: string, params: unknown): Promise<T> => (await fx.controller.handle(method, params)) as T;
-
-  beforeAll(async () => {
-    fx = await startControllerFixture();
-  }, 120_000);
-
-  afterAll(async () => {
-    await closeFixtureWithDeployments(fx);
-  }, 180_000);
+  const { fx, call } = useControllerFixture(180_000);
 
   it('writes one transfers.jsonl record per KV read whose durations and bytes add up to the vllm:nixl_* counters', async () => {
     const spec = disaggregatedSpec({ host: LOCAL_HOST_NAME, model: TINY_MODEL, python: VLLM_PYTHON, basePort: await freePortRun(8) });
-    const { deployment, task } = await fx.controller.deployments.apply({ specText: JSON.stringify({ ...spec, name: 'real-vllm-telemetry' }) });
-    const t = await fx.finish(task);
+    const { deployment, task } = await fx().controller.deployments.apply({ specText: JSON.stringify({ ...spec, name: 'real-vllm-telemetry' }) });
+    const t = await fx().finish(task);
     expect(t.state, JSON.stringify(t.error)).toBe('succeeded');
 
     const workload = { preset: 'seed', islMean: 300, oslMean: 4, minTokens: 4, maxTokens: 4, requestCount: 4, warmupRequestCount: 1, concurrency: 1 };
     const started = StartRunResult.parse(await call('runs.start', { deployment: deployment.id, workload }));
-    const bt = await fx.finish(started.task);
+    const bt = await fx().finish(started.task);
     expect(bt.state, JSON.stringify(bt.error)).toBe('succeeded');
     const id = BenchTaskResult.parse(bt.result).runIds[0]!;
     const detail = RunDetail.parse(await call('runs.get', { id }));
@@ -69,6 +60,6 @@ describe.skipIf(skip !== null)('NIXL telemetry of a real vLLM P/D deployment', (
     expect(transfers.length).toBe((last.transfers ?? 0) - (first.transfers ?? 0));
     expect(transfers.reduce((a, r) => a + r.bytes, 0)).toBe(last.bytesSum - first.bytesSum);
     expect(Math.abs(transfers.reduce((a, r) => a + r.durationUs, 0) - (last.xferTimeSumS - first.xferTimeSumS) * 1e6)).toBeLessThan(transfers.length);
-    await fx.controller.deployments.teardown(deployment.id);
+    await fx().controller.deployments.teardown(deployment.id);
   }, 2_400_000);
 });

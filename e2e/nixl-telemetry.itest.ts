@@ -1,14 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LOCAL_HOST_NAME } from '../common/host';
 import { decodeTransferColumns } from '../common/kv/nixl-transfer-series';
 import { NixlTransferRecord } from '../common/kv/nixl-transfer';
 import { PackedRunSeries } from '../common/run-series';
 import { BenchTaskResult, RunDetail, StartRunResult } from '../common/run-view';
 import { readNixlTelemetryFile } from '../agents/telemetry/nixl-telemetry-reader';
-import { closeFixtureWithDeployments, startControllerFixture, type ControllerFixture } from './harness/controller-fixture';
+import { useControllerFixture } from './harness/controller-fixture-hooks';
 import { exampleSpec } from './harness/deploy-specs';
 
 /**
@@ -24,16 +24,7 @@ const PER_BLOCK_US = 250;
 const SMALL_SEED = { preset: 'seed' as const, islMean: 256, oslMean: 8, minTokens: 8, maxTokens: 8, requestCount: 12, warmupRequestCount: 2 };
 
 describe('NIXL per-transfer telemetry from a mocker P/D deployment', () => {
-  let fx: ControllerFixture;
-  const call = async <T>(method: string, params: unknown): Promise<T> => (await fx.controller.handle(method, params)) as T;
-
-  beforeAll(async () => {
-    fx = await startControllerFixture();
-  }, 120_000);
-
-  afterAll(async () => {
-    await closeFixtureWithDeployments(fx);
-  }, 120_000);
+  const { fx, call } = useControllerFixture(120_000);
 
   it('records one transfer per simulated KV read in transfers.jsonl, with the per-block latency the mocker was configured for', async () => {
     const { text } = await exampleSpec({ prefill: LOCAL_HOST_NAME, decode: LOCAL_HOST_NAME });
@@ -42,12 +33,12 @@ describe('NIXL per-transfer telemetry from a mocker P/D deployment', () => {
     const mocker = (spec.mocker ?? {}) as Record<string, unknown>;
     mocker.options = { ...((mocker.options as Record<string, unknown> | undefined) ?? {}), transferPerBlockUs: PER_BLOCK_US, transferBaseMs: 0 };
     spec.mocker = mocker;
-    const { deployment, task } = await fx.controller.deployments.apply({ specText: YAML.stringify(spec) });
-    const t = await fx.finish(task);
+    const { deployment, task } = await fx().controller.deployments.apply({ specText: YAML.stringify(spec) });
+    const t = await fx().finish(task);
     expect(t.state, JSON.stringify(t.error)).toBe('succeeded');
 
     const started = StartRunResult.parse(await call('runs.start', { deployment: deployment.id, workload: SMALL_SEED }));
-    const bt = await fx.finish(started.task);
+    const bt = await fx().finish(started.task);
     expect(bt.state, JSON.stringify(bt.error)).toBe('succeeded');
     const id = BenchTaskResult.parse(bt.result).runIds[0]!;
     const detail = RunDetail.parse(await call('runs.get', { id }));
@@ -83,7 +74,7 @@ describe('NIXL per-transfer telemetry from a mocker P/D deployment', () => {
     if (agg?.runMsPerBlock != null) expect(agg.runMsPerBlock * 1000).toBeCloseTo(PER_BLOCK_US, 0);
 
     // The worker's ring on disk is a NIXL version-4 file that the standalone reader parses too, fully consumed by the run.
-    const dir = (await fx.controller.deployments.resolve(deployment.id)).plan.processes.find((p) => p.name === 'decode-0')!.env['NIXL_TELEMETRY_DIR']!;
+    const dir = (await fx().controller.deployments.resolve(deployment.id)).plan.processes.find((p) => p.name === 'decode-0')!.env['NIXL_TELEMETRY_DIR']!;
     expect(dir).toMatch(/\/deployments\/.+\/nixl-telemetry\/decode-0$/);
     const files = fs.readdirSync(dir).sort();
     expect(files.map((f) => f.replace(/^mocker-.*-(rank\d)$/, '$1'))).toEqual(['rank0', 'rank1']);
@@ -92,6 +83,6 @@ describe('NIXL per-transfer telemetry from a mocker P/D deployment', () => {
       expect(f.header).toMatchObject({ version: 4, capacity: 65536 });
       expect(f.header.readPos).toBe(f.header.writePos);
     }
-    await fx.controller.deployments.teardown(deployment.id);
+    await fx().controller.deployments.teardown(deployment.id);
   }, 400_000);
 });

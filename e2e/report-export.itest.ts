@@ -9,12 +9,13 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeRunMetrics } from '../common/metrics';
 import { ReportExportResult } from '../common/report-model';
 import { RequestRecord, RunJson } from '../common/run-record';
-import { createController, type Controller } from '../electron/control/controller';
+import type { Controller } from '../electron/control/controller';
+import { launchChromium, reportController } from './harness/report-harness';
 import { BundleManifest } from '../electron/control/reports/bundle-manifest';
 import { readBundleFiles, readBundleManifest } from '../electron/control/reports/report-bundle';
 import { parseMetricsCsv, parseRequestsCsv } from '../electron/control/reports/report-csv';
@@ -22,7 +23,6 @@ import { rerunRequest } from '../electron/cli/report-commands';
 import { runCli } from './harness/cli';
 import { PLANTED_SECRETS, writeFixtureRun, finishReportExport } from './report-fixture';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let home: string;
 let out: string;
@@ -61,8 +61,8 @@ beforeAll(async () => {
     runs.set(s.id, w.run);
   }
   // No host is contacted: the agent artifacts are never used by report exports.
-  controller = await createController({ home, mode: 'cli', artifacts: { version: '0', bundlePath: path.join(home, 'unused-agent.cjs'), runtimeTarball: async () => path.join(home, 'unused-runtime') } });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  controller = await reportController(home);
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ReportHistoryList } from '../common/report-history';
 import type { Task } from '../common/task';
-import { createController } from '../electron/control/controller';
+import { reportController } from './harness/report-harness';
 import { writeFixtureRun } from './report-fixture';
 
 let home: string;
@@ -32,7 +32,7 @@ describe('exports and the history, through the controller', () => {
         printing();
         signal?.addEventListener('abort', () => reject(new Error('aborted')));
       });
-    const controller = await createController({ home, mode: 'cli', artifacts: { version: '0', bundlePath: path.join(home, 'unused-agent.cjs'), runtimeTarball: async () => path.join(home, 'unused-runtime') }, pdfRenderer });
+    const controller = await reportController(home, { pdfRenderer });
     try {
       const finished = (id: string): Promise<Task> => controller.tasks.wait(id);
       const html = controller.reports.export({ runIds: ['run-h1'], format: 'html' });

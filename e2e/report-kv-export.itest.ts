@@ -9,7 +9,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fabricVerdict, linkFromCell } from '../common/kv/fabric-link';
 import { fabricKey, type FabricFile, type FabricProbeRecord } from '../common/kv/fabric-probe';
@@ -17,12 +17,12 @@ import type { NixlTransferRecord } from '../common/kv/nixl-transfer';
 import { computeRunMetrics } from '../common/metrics';
 import { ReportExportResult } from '../common/report-model';
 import type { RequestRecord } from '../common/run-record';
-import { createController, type Controller } from '../electron/control/controller';
+import type { Controller } from '../electron/control/controller';
+import { launchChromium, reportController } from './harness/report-harness';
 import { parseTransfersCsv } from '../electron/control/reports/report-csv';
 import { fakeResult } from './kvprobe-fakes';
 import { FIXTURE_BYTES_PER_BLOCK, fixtureTracesAndTransfers, writeFixtureRun, finishReportExport } from './report-fixture';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FABRIC_P50_US = 2.9;
 
 let home: string;
@@ -78,8 +78,8 @@ beforeAll(async () => {
   await fs.mkdir(path.join(home, 'hosts', 'this-computer'), { recursive: true });
   const fabric: FabricFile = { version: 1, records: [fabricRecord()] };
   await fs.writeFile(path.join(home, 'hosts', 'this-computer', 'fabric.json'), JSON.stringify(fabric));
-  controller = await createController({ home, mode: 'cli', artifacts: { version: '0', bundlePath: path.join(home, 'unused-agent.cjs'), runtimeTarball: async () => path.join(home, 'unused-runtime') } });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  controller = await reportController(home);
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
