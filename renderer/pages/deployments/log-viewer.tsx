@@ -7,6 +7,9 @@ import { formatLogLine } from './log-format';
 /** Lines drawn at once; the full log stays in the file on the host (handoff logs ID). */
 export const LOG_LINES_SHOWN = 1000;
 
+const UNKNOWN_RETRY_MS = 300;
+const UNKNOWN_RETRIES = 40;
+
 /**
  * Logs of a deployment: the last lines of every process, then new lines as they are written
  * (deployments.logs with follow). Lines are kept outside React (LogBook) and drawn capped.
@@ -20,6 +23,8 @@ export function LogViewer({ id, processes, live, heightPx = 320 }: { id: string;
   const [follow, setFollow] = useState(true);
   const [error, setError] = useState<ErrorPayload | null>(null);
   const [loaded, setLoaded] = useState(false);
+  // A deployment being started reaches its host's agent a moment after the controller names it.
+  const [retry, setRetry] = useState(0);
   const boxRef = useRef<HTMLDivElement>(null);
   const pinnedRef = useRef(true);
 
@@ -28,9 +33,14 @@ export function LogViewer({ id, processes, live, heightPx = 320 }: { id: string;
     if (!connected || !follow) return;
     let stop: (() => void) | null = null;
     let gone = false;
+    let again: ReturnType<typeof setTimeout> | null = null;
     void followLogs(id).then((r) => {
       if (gone) {
         if (r.ok) r.value();
+        return;
+      }
+      if (!r.ok && r.error.code === 'unknown-deployment' && live && retry < UNKNOWN_RETRIES) {
+        again = setTimeout(() => setRetry((n) => n + 1), UNKNOWN_RETRY_MS);
         return;
       }
       setLoaded(true);
@@ -44,9 +54,10 @@ export function LogViewer({ id, processes, live, heightPx = 320 }: { id: string;
     });
     return () => {
       gone = true;
+      if (again) clearTimeout(again);
       stop?.();
     };
-  }, [id, connected, follow, live, followLogs]);
+  }, [id, connected, follow, live, followLogs, retry]);
 
   // `version` stands for the LogBook's contents, which change in place.
   const lines = useMemo(() => book.lines(id, process, LOG_LINES_SHOWN), [book, id, process, version]);
